@@ -1,0 +1,44 @@
+# Two commands do everything on a fresh machine: `make demo` and `make test`.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test lint bench clean samples
+
+$(BIN)/python:
+	@command -v $(PY) >/dev/null 2>&1 || { echo "make: need $(PY) (set PY=python3 to use another 3.11+)"; exit 1; }
+	$(PY) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)  ## create .venv and install perfaudit (leaves .venv/bin/perfaudit)
+	@$(BIN)/perfaudit --version
+
+demo: $(STAMP)  ## run the nightly job on samples/ and say where the findings are
+	rm -rf demo-out/inbox && mkdir -p demo-out/inbox && cp samples/*.pdf demo-out/inbox/
+	$(BIN)/perfaudit run demo-out/inbox --out demo-out
+	@echo
+	@echo "Findings:  $(CURDIR)/demo-out/findings.csv  (and findings.xlsx)"
+	@echo "Forms:     $(CURDIR)/demo-out/forms.jsonl, forms.csv"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint  ## lint, then the whole test suite (no tests collected is a failure)
+	@$(BIN)/python -m pytest -q; code=$$?; \
+	if [ $$code -eq 5 ]; then echo "make: pytest collected no tests" >&2; exit 1; fi; exit $$code
+
+bench: $(STAMP)  ## benchmarks (never part of `make test`)
+	$(BIN)/python bench/run.py
+
+samples:  ## rebuild samples/ (needs LibreOffice: apt-get install libreoffice-writer-nogui fonts-noto-cjk)
+	$(BIN)/pip install --quiet -e '.[dev,samples]'
+	$(BIN)/python samples/build_samples.py
+
+clean:
+	rm -rf $(VENV) demo-out .pytest_cache .ruff_cache

@@ -1,0 +1,157 @@
+"""Open one file and read it into a RawDocument, or say clearly why it cannot be read.
+
+pdfminer (under pdfplumber) and PDFium disagree on broken files (see
+../shared/corpus/MANIFEST.tsv): pdfminer reports 0 pages without an error on
+truncated files, wraps every failure in PdfminerException, raises a bare
+TypeError on some cycles, and refuses files that need only an owner password.
+PDFium is the second opinion before a file is called unreadable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+
+import pdfplumber
+import pypdfium2
+
+from perfaudit.extract.textlayer import DEFAULT_SETTINGS, TextLayerSettings, read_pdf
+from perfaudit.model import RawDocument
+
+log = logging.getLogger(__name__)
+
+# Magic numbers of files people rename to .pdf by mistake, for a clearer message.
+_MAGIC = {
+    b"PK\x03\x04": "ZIP压缩包（如.docx/.xlsx）",
+    b"\x89PNG": "PNG图片",
+    b"\xff\xd8\xff": "JPEG图片",
+    b"<!DOCTYPE": "HTML网页",
+    b"<html": "HTML网页",
+    b"\xd0\xcf\x11\xe0": "旧版Office文档（.doc/.xls）",
+}
+
+
+class ReadError(Exception):
+    """A file that cannot be read.
+
+    `rule` is the contract's fatal rule code, `message` the Chinese sentence an
+    auditor reads in findings.csv, `detail` the English technical cause for logs.
+    """
+
+    def __init__(self, rule: str, message: str, detail: str = ""):
+        super().__init__(detail or message)
+        self.rule = rule
+        self.message = message
+        self.detail = detail
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_header(path: Path) -> None:
+    """Refuse what is not a PDF at all, naming what it looks like."""
+    with open(path, "rb") as fh:
+        head = fh.read(1024)
+    if not head:
+        raise ReadError("CORRUPT", "文件为空（0字节），不是PDF文件", "empty file")
+    if b"%PDF-" in head:
+        return
+    stripped = head.lstrip()
+    for magic, what in _MAGIC.items():
+        if stripped[: len(magic)].lower() == magic.lower():
+            raise ReadError(
+                "CORRUPT",
+                f"该文件不是PDF，而是{what}，请提交PDF格式的自评表",
+                f"not a PDF: {magic!r}",
+            )
+    raise ReadError("CORRUPT", "该文件不是PDF（缺少PDF文件头），无法读取", "no %PDF header")
+
+
+def _is_password_error(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if "Password" in type(cur).__name__:
+            return True
+        nested = cur.args[0] if cur.args and isinstance(cur.args[0], BaseException) else None
+        cur = cur.__cause__ or cur.__context__ or nested
+    return False
+
+
+def _describe(exc: BaseException) -> str:
+    """pdfplumber wraps pdfminer errors, often with an empty message: name the real one."""
+    inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None
+    inner = inner or exc.__cause__ or exc
+    text = str(inner).strip() or "no message"
+    return f"{type(inner).__name__}: {text[:200]}"
+
+
+def pdfium_page_count(path: Path) -> int | None:
+    """Pages PDFium sees, or None when PDFium cannot open the file either."""
+    try:
+        doc = pypdfium2.PdfDocument(str(path))
+    except Exception:  # PDFium raises PdfiumError, sometimes with 'Success' as message
+        return None
+    try:
+        return len(doc)
+    finally:
+        doc.close()
+
+
+def read_document(
+    path: str | Path,
+    display_path: str | None = None,
+    sha256: str | None = None,
+    settings: TextLayerSettings = DEFAULT_SETTINGS,
+) -> RawDocument:
+    """Read every page's table rows and text lines; raise ReadError for unreadable files."""
+    path = Path(path)
+    check_header(path)
+    digest = sha256 or sha256_of(path)
+    try:
+        with pdfplumber.open(path) as pdf:
+            n_pages = len(pdf.pages)
+            if n_pages == 0:
+                _zero_pages(path)
+            items = read_pdf(pdf, settings)
+    except ReadError:
+        raise
+    except RecursionError as exc:
+        raise ReadError(
+            "CORRUPT", "PDF文件结构损坏（引用循环），无法读取", _describe(exc)
+        ) from None
+    except Exception as exc:  # pdfminer raises many types, some bare (TypeError)
+        raise _classify_open_error(path, exc) from None
+    return RawDocument(path=display_path or str(path), sha256=digest, n_pages=n_pages, items=items)
+
+
+def _zero_pages(path: Path) -> None:
+    pages = pdfium_page_count(path)
+    if not pages:
+        raise ReadError(
+            "CORRUPT", "PDF文件已损坏或不完整（可能下载中断），没有可读取的页面", "0 pages"
+        )
+    raise ReadError(
+        "CORRUPT",
+        f"PDF文件交叉引用表损坏，可渲染{pages}页但无法提取文字，请重新导出后提交",
+        f"pdfminer sees 0 pages, PDFium {pages}",
+    )
+
+
+def _classify_open_error(path: Path, exc: BaseException) -> ReadError:
+    pages = pdfium_page_count(path)
+    detail = _describe(exc)
+    if _is_password_error(exc):
+        return ReadError("ENCRYPTED", "PDF已加密，需要密码才能读取，请提交未加密的文件", detail)
+    if pages is None:
+        return ReadError("CORRUPT", "PDF文件已损坏，无法打开", detail)
+    return ReadError(
+        "CORRUPT", f"PDF文件部分损坏：可渲染{pages}页，但文字无法提取，请重新导出后提交", detail
+    )

@@ -1,0 +1,154 @@
+"""Text-layer extraction with pdfplumber: table rows and the text lines around them.
+
+The steps are small and separate, as in pdfplumber's own table.py:
+page → tables (ruling lines) → rows of cells (text + bbox) → items in reading order.
+Nothing here knows what a 自评表 is; that is normalize/'s job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pdfplumber
+from pdfplumber.page import Page
+
+from perfaudit.model import BBox, Cell, Item, Row, TextLine
+
+
+@dataclass(frozen=True)
+class TextLayerSettings:
+    """pdfplumber table settings tuned for Word/WPS/LibreOffice forms.
+
+    Forms are fully ruled, so the `lines` strategy finds the grid; snapping
+    joins the double rules some exporters draw around merged cells.
+    """
+
+    table: dict[str, Any] = field(
+        default_factory=lambda: {
+            "vertical_strategy": "lines",
+            "horizontal_strategy": "lines",
+            "snap_tolerance": 3,
+            "join_tolerance": 3,
+            "intersection_tolerance": 3,
+            "edge_min_length": 3,
+        }
+    )
+    # a text line shorter than this many visible characters is noise (page numbers)
+    min_line_chars: int = 1
+
+
+DEFAULT_SETTINGS = TextLayerSettings()
+
+
+def join_lines(text: str | None) -> str:
+    """Join a cell's wrapped lines: `中心阵地面\\n积` → `中心阵地面积`.
+
+    A line break between two Latin letters or digits was a real space
+    (`完成 2 次`), anywhere else it is a wrap artefact.
+    """
+    if not text:
+        return ""
+    parts = [p.strip() for p in text.split("\n")]
+    out = ""
+    for part in parts:
+        if not part:
+            continue
+        if out and _is_latin(out[-1]) and _is_latin(part[0]):
+            out += " "
+        out += part
+    return out
+
+
+def _is_latin(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+def table_rows(page: Page, table_index: int, table: Any, page_no: int) -> list[Row]:
+    """Rows of one pdfplumber table, keeping only the cells that exist (merged cells once)."""
+    texts = table.extract()
+    rows: list[Row] = []
+    for grid_row, text_row in zip(table.rows, texts, strict=False):
+        cells = [
+            Cell(text=join_lines(text), page=page_no, bbox=_bbox(box))
+            for box, text in zip(grid_row.cells, text_row, strict=False)
+            if box is not None
+        ]
+        if not cells:
+            continue
+        rows.append(Row(cells=cells, page=page_no, bbox=_row_bbox(cells), table=table_index))
+    return rows
+
+
+def _bbox(box: tuple[float, float, float, float]) -> BBox:
+    return (float(box[0]), float(box[1]), float(box[2]), float(box[3]))
+
+
+def _row_bbox(cells: list[Cell]) -> BBox:
+    # A vertically merged cell is taller than its row: the row is as tall as its shortest cell.
+    return (
+        min(c.bbox[0] for c in cells),
+        min(c.bbox[1] for c in cells),
+        max(c.bbox[2] for c in cells),
+        min(c.bbox[3] for c in cells),
+    )
+
+
+def text_lines_outside(page: Page, boxes: list[BBox], page_no: int) -> list[TextLine]:
+    """Text lines that do not fall inside any of the tables' boxes."""
+
+    def outside(obj: dict[str, Any]) -> bool:
+        if obj.get("object_type") != "char":
+            return True
+        cx = (obj["x0"] + obj["x1"]) / 2
+        cy = (obj["top"] + obj["bottom"]) / 2
+        return not any(b[0] <= cx <= b[2] and b[1] <= cy <= b[3] for b in boxes)
+
+    view = page.filter(outside) if boxes else page
+    lines = []
+    for line in view.extract_text_lines(return_chars=False):
+        text = line["text"].strip()
+        if len(text) >= DEFAULT_SETTINGS.min_line_chars:
+            lines.append(
+                TextLine(
+                    text=text,
+                    page=page_no,
+                    bbox=(line["x0"], line["top"], line["x1"], line["bottom"]),
+                )
+            )
+    return lines
+
+
+def page_items(
+    page: Page, page_no: int, settings: TextLayerSettings = DEFAULT_SETTINGS
+) -> list[Item]:
+    """Everything on one page, top to bottom: text lines and table rows."""
+    tables = page.find_tables(settings.table)
+    rows: list[Row] = []
+    for t_index, table in enumerate(tables):
+        rows.extend(table_rows(page, t_index, table, page_no))
+    lines = text_lines_outside(page, [_bbox(t.bbox) for t in tables], page_no)
+    items: list[Item] = [*rows, *lines]
+    items.sort(key=lambda it: (round(it.bbox[1], 1), it.bbox[0]))
+    first_row = next((it for it in items if isinstance(it, Row)), None)
+    if first_row is not None:
+        first_row.first_on_page = True
+    return items
+
+
+def has_text_layer(page: Page) -> bool:
+    """A page whose text layer has real characters (not just `(cid:N)` glyph ids)."""
+    chars = page.chars
+    if not chars:
+        return False
+    bad = sum(1 for c in chars if c.get("text", "").startswith("(cid:"))
+    return bad < 0.3 * len(chars)
+
+
+def read_pdf(pdf: pdfplumber.PDF, settings: TextLayerSettings = DEFAULT_SETTINGS) -> list[Item]:
+    """Items of every page of an open PDF, in reading order."""
+    items: list[Item] = []
+    for page_no, page in enumerate(pdf.pages, start=1):
+        items.extend(page_items(page, page_no, settings))
+        page.flush_cache()  # keep memory flat on long annexes
+    return items

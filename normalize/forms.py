@@ -1,0 +1,405 @@
+"""Stitching: a RawDocument's rows and lines → Form records.
+
+One pass over the items in reading order, with a small state machine per form:
+title → header fields → funds block → goals → indicator table → totals → grade.
+Rows that continue a row cut by a page break are merged back into it; label
+fragments cut by a page break are joined into one group label.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from perfaudit.model import (
+    Cell,
+    Form,
+    FundRow,
+    Indicator,
+    Located,
+    RawDocument,
+    Row,
+    Source,
+    TextLine,
+)
+from perfaudit.normalize.columns import Column, assign, header_columns, match_header, text_of
+from perfaudit.normalize.labels import classify, clean_label, join_fragment, match_label
+from perfaudit.normalize.values import parse_value, to_number
+from perfaudit.normalize.vocabulary import fold, load_vocabulary
+
+_YEAR = re.compile(r"(\d{4})\s*年")
+_FUNDS_UNIT = re.compile(r"[(（]\s*(万元|元)\s*[)）]")
+_PLACEHOLDER = re.compile(r"^[…\.。/／\-—_]*$")
+_FUND_PREFIX = re.compile(r"^(其中)?[:：]?")
+
+
+@dataclass
+class _Group:
+    """A 一级 or 二级 label printed in a merged cell, maybe in pieces across pages."""
+
+    printed: str
+    level: int
+    parent: _Group | None = None
+
+    def resolve(self) -> tuple[str | None, str, float]:
+        parent = self.parent.resolve()[0] if self.parent else None
+        m = match_label(self.printed, self.level, parent)
+        return m.canonical, m.printed, m.score
+
+
+@dataclass
+class _Pending:
+    indicator: Indicator
+    l1: _Group | None
+    l2: _Group | None
+    target_hint: str = ""  # operator from a 指标性质 column
+    unit_hint: str = ""  # unit from a 计量单位 column
+
+
+@dataclass
+class _FormState:
+    form: Form
+    section: str = "header"
+    fund_cols: list[Column] = field(default_factory=list)
+    goal_cols: list[Column] = field(default_factory=list)
+    ind_cols: list[Column] = field(default_factory=list)
+    l1: _Group | None = None
+    l2: _Group | None = None
+    rows: list[_Pending] = field(default_factory=list)
+    pages: set[int] = field(default_factory=set)
+
+
+class FormBuilder:
+    """Feeds items one by one; `forms` holds every form completed."""
+
+    def __init__(self, doc: RawDocument):
+        self.doc = doc
+        self.vocab = load_vocabulary()
+        self.forms: list[Form] = []
+        self.state: _FormState | None = None
+        self.pending_title: TextLine | None = None
+        self.pending_year: int | None = None
+
+    # ------------------------------------------------------------ driving --
+
+    def feed(self, item: Row | TextLine) -> None:
+        if isinstance(item, TextLine):
+            self._line(item)
+        else:
+            self._row(item)
+
+    def finish(self) -> list[Form]:
+        self._close()
+        return self.forms
+
+    # -------------------------------------------------------------- lines --
+
+    def _line(self, line: TextLine) -> None:
+        text = fold(line.text)
+        if any(w in text for w in self.vocab.title_words):
+            self.pending_title = line
+            self.pending_year = self._year(text) or self.pending_year
+        elif "年度" in text and self._year(text) and len(text) <= 16:
+            self.pending_year = self._year(text)
+            if self.pending_title is None:
+                self.pending_title = line
+
+    @staticmethod
+    def _year(text: str) -> int | None:
+        found = _YEAR.search(text)
+        return int(found.group(1)) if found and 1990 <= int(found.group(1)) <= 2100 else None
+
+    # --------------------------------------------------------------- rows --
+
+    def _row(self, row: Row) -> None:
+        cells = [c for c in row.cells if fold(c.text)]
+        if not cells:
+            return
+        fields = [self.vocab.field_of(c.text) for c in cells]
+        if "project" in fields or (self.state is None and {"department", "unit"} & set(fields)):
+            self._open(row)
+        st = self.state
+        if st is None:
+            return
+        st.pages.add(row.page)
+        if self._header_fields(st, cells, fields):
+            return
+        if self._funds(st, row, cells, fields):
+            return
+        if self._goals(st, row, cells, fields):
+            return
+        if self._footer(st, cells, fields):
+            return
+        if self._indicator_header(st, cells):
+            return
+        if st.section == "indicators":
+            self._indicator(st, row, cells)
+
+    def _open(self, row: Row) -> None:
+        self._close()
+        form = Form(
+            source=Source(file=self.doc.path, sha256=self.doc.sha256), index=len(self.forms) + 1
+        )
+        if self.pending_title is not None:
+            form.title = self._title_text(self.pending_title.text)
+            form.where["title"] = Located(self.pending_title.page, self.pending_title.bbox)
+        form.year = self.pending_year
+        self.state = _FormState(form=form)
+        if self.pending_title is not None:
+            self.state.pages.add(self.pending_title.page)
+        self.pending_title = None
+        self.pending_year = None
+
+    def _title_text(self, text: str) -> str:
+        folded = fold(text)
+        found = re.search(r"[^\d()（）年度]*绩效自评表", folded)
+        return found.group(0) if found else folded
+
+    # ----------------------------------------------------------- sections --
+
+    def _header_fields(self, st: _FormState, cells: list[Cell], fields: list[str | None]) -> bool:
+        """Label/value pairs: 项目名称 | … , 主管部门 | … | 实施单位 | …"""
+        keys = {"project", "department", "unit"}
+        if not keys & set(fields):
+            return False
+        for i, (cell, name) in enumerate(zip(cells, fields, strict=True)):
+            if name not in keys:
+                continue
+            values = []
+            for nxt, nxt_name in zip(cells[i + 1 :], fields[i + 1 :], strict=True):
+                if nxt_name is not None:
+                    break
+                values.append(nxt.text)
+            setattr(st.form, name, "".join(values).strip() or None)
+            st.form.where[name] = Located(cell.page, cell.bbox, cell.confidence)
+        return True
+
+    def _funds(self, st: _FormState, row: Row, cells: list[Cell], fields: list[str | None]) -> bool:
+        table = self.vocab.fund_columns
+        keys = {match_header(c.text, table) for c in cells}
+        if len(keys & {"initial_budget", "annual_budget", "executed", "execution_rate"}) >= 2:
+            st.fund_cols = header_columns(cells, table)
+            st.section = "funds"
+            for cell, name in zip(cells, fields, strict=True):
+                if name == "funds":
+                    unit = _FUNDS_UNIT.search(fold(cell.text))
+                    st.form.funds_unit = unit.group(1) if unit else None
+            return True
+        if st.section != "funds":
+            return False
+        item = self._fund_item(cells)
+        if item is None:
+            return False
+        mapped = assign([c for c in cells if self._fund_item([c]) is None], st.fund_cols)
+        fund = FundRow(item=item, page=row.page, bbox=row.bbox)
+        for key in (
+            "initial_budget",
+            "annual_budget",
+            "executed",
+            "weight",
+            "execution_rate",
+            "score",
+        ):
+            setattr(fund, key, to_number(text_of(mapped, key)))
+        fund.confidence = min(c.confidence for c in cells)
+        if st.form.fund(item) is None:
+            st.form.funds.append(fund)
+        return True
+
+    def _fund_item(self, cells: list[Cell]) -> str | None:
+        for cell in cells:
+            label = _FUND_PREFIX.sub("", fold(cell.text)).rstrip(":：")
+            for item, variants in self.vocab.fund_rows.items():
+                if label in variants:
+                    return item
+        return None
+
+    def _goals(self, st: _FormState, row: Row, cells: list[Cell], fields: list[str | None]) -> bool:
+        if "goal_expected" in fields and "goal_actual" in fields:
+            st.goal_cols = [
+                Column(name, c.bbox[0], c.bbox[2])
+                for c, name in zip(cells, fields, strict=True)
+                if name in ("goal_expected", "goal_actual")
+            ]
+            st.section = "goals"
+            return True
+        if st.section != "goals" or self._is_indicator_header(cells):
+            return False
+        # the merged 年度总体目标 label cell (or its piece after a page break) is not goal text
+        left = min(c.x0 for c in st.goal_cols) - 1
+        body = [
+            c
+            for c, name in zip(cells, fields, strict=True)
+            if name != "goal" and c.x_center >= left
+        ]
+        mapped = assign(body, st.goal_cols)
+        for key in ("goal_expected", "goal_actual"):
+            text = text_of(mapped, key)
+            if text:
+                old = getattr(st.form, key) or ""
+                setattr(st.form, key, old + text)
+        return True
+
+    def _is_indicator_header(self, cells: list[Cell]) -> bool:
+        keys = {match_header(c.text, self.vocab.columns) for c in cells}
+        return len(keys & {"level1", "level2", "level3", "target", "actual"}) >= 3
+
+    def _indicator_header(self, st: _FormState, cells: list[Cell]) -> bool:
+        if not self._is_indicator_header(cells):
+            return False
+        st.ind_cols = header_columns(cells, self.vocab.columns)
+        st.section = "indicators"
+        st.form.columns = [c.key for c in st.ind_cols]
+        return True
+
+    def _footer(self, st: _FormState, cells: list[Cell], fields: list[str | None]) -> bool:
+        if st.section not in ("indicators", "footer"):
+            return False
+        if "total" in fields:
+            label = cells[fields.index("total")]
+            numbers = [c for c in cells if c is not label]
+            mapped = assign(numbers, st.ind_cols)
+            weight = to_number(text_of(mapped, "weight"))
+            score = to_number(text_of(mapped, "score"))
+            if weight is None and score is None:  # no 分值/得分 columns: last two numbers
+                values = [to_number(c.text) for c in numbers]
+                values = [v for v in values if v is not None]
+                weight, score = (values[-2], values[-1]) if len(values) >= 2 else (None, None)
+            st.form.total_weight, st.form.total_score = weight, score
+            st.form.where["total"] = Located(
+                label.page, label.bbox, min(c.confidence for c in cells)
+            )
+            st.section = "footer"
+            return True
+        if "grade" in fields:
+            i = fields.index("grade")
+            rest = [c.text for c in cells[i + 1 :] if fold(c.text)]
+            st.form.grade = fold(rest[0]) if rest else None
+            st.form.where["grade"] = Located(cells[i].page, cells[i].bbox, cells[i].confidence)
+            st.section = "footer"
+            return True
+        return False
+
+    # ---------------------------------------------------------- indicators --
+
+    def _indicator(self, st: _FormState, row: Row, cells: list[Cell]) -> None:
+        mapped = assign(cells, st.ind_cols)
+        vals = {c.key: text_of(mapped, c.key) for c in st.ind_cols}
+        weight = to_number(vals.get("weight", ""))
+        score = to_number(vals.get("score", ""))
+        has_numbers = {"weight", "score"} & {c.key for c in st.ind_cols}
+        if row.first_on_page and st.rows and weight is None and score is None:
+            if has_numbers or not vals.get("level3"):
+                self._continue(st, row, vals)
+                return
+        level3 = self._labels(st, vals)
+        if not level3 or _PLACEHOLDER.match(fold(level3)):
+            return  # a template placeholder row (`……`, `/`) or a bare label fragment
+        ind = Indicator(
+            level1=None,
+            level2=None,
+            level3=level3,
+            target=vals.get("target", ""),
+            actual=vals.get("actual", ""),
+            weight=weight,
+            score=score,
+            deviation_reason=vals.get("deviation_reason", ""),
+            page=row.page,
+            bbox=row.bbox,
+            confidence=min(c.confidence for c in cells),
+            pages=[row.page],
+        )
+        st.rows.append(_Pending(ind, st.l1, st.l2, vals.get("op", ""), vals.get("unit", "")))
+
+    def _labels(self, st: _FormState, vals: dict[str, str]) -> str:
+        """Update the carried 一级/二级 groups from this row; return its 三级 name."""
+        level3 = vals.get("level3", "")
+        for col in ("level1", "level2"):
+            text = vals.get(col, "")
+            if not text:
+                continue
+            kind, _ = classify(text)
+            if col == "level2" and st.l1 is not None:
+                parent = st.l1.resolve()[0]
+                if match_label(text, 2, parent).canonical:
+                    kind = "level2"
+            if kind == "other" and not level3:
+                level3 = text  # a 三级 name slid into a label column
+            elif kind == "level1" or (kind != "level2" and col == "level1"):
+                self._set_group(st, 1, text, fragment=kind == "fragment")
+            else:
+                self._set_group(st, 2, text, fragment=kind == "fragment")
+        return level3
+
+    def _set_group(self, st: _FormState, level: int, text: str, fragment: bool) -> None:
+        current = st.l1 if level == 1 else st.l2
+        if fragment and current is not None:
+            joined = join_fragment(current.printed, text, level)
+            if joined:
+                current.printed = joined
+                return
+        group = _Group(clean_label(text), level, parent=st.l1 if level == 2 else None)
+        if level == 1:
+            st.l1, st.l2 = group, None
+        else:
+            st.l2 = group
+
+    def _continue(self, st: _FormState, row: Row, vals: dict[str, str]) -> None:
+        """A row cut by a page break: its rest goes back into the row above."""
+        last = st.rows[-1]
+        for col, group in (("level1", last.l1), ("level2", last.l2)):
+            piece = vals.get(col, "")
+            if piece and group is not None:
+                group.printed += clean_label(piece)
+            elif piece:
+                self._set_group(st, 1 if col == "level1" else 2, piece, fragment=True)
+        ind = last.indicator
+        for key in ("level3", "target", "actual", "deviation_reason"):
+            if vals.get(key):
+                setattr(ind, key, getattr(ind, key) + vals[key])
+        if row.page not in ind.pages:
+            ind.pages.append(row.page)
+
+    # ------------------------------------------------------------- closing --
+
+    def _close(self) -> None:
+        st = self.state
+        if st is None:
+            return
+        self.state = None
+        form = st.form
+        for pending in st.rows:
+            ind = pending.indicator
+            _apply_group(ind, pending.l1, 1)
+            _apply_group(ind, pending.l2, 2)
+            target = ind.target
+            if pending.target_hint and target and not re.match(r"^[<>=≥≤＜＞＝≧≦]", target):
+                target = pending.target_hint + target
+            unit = pending.unit_hint or None
+            ind.target_parsed = parse_value(target, unit_hint=unit)
+            ind.actual_parsed = parse_value(ind.actual, unit_hint=unit or ind.target_parsed.unit)
+            form.indicators.append(ind)
+        order = list(self.vocab.fund_rows)
+        form.funds.sort(key=lambda f: order.index(f.item))
+        form.source.pages = sorted(st.pages)
+        self.forms.append(form)
+
+
+def _apply_group(ind: Indicator, group: _Group | None, level: int) -> None:
+    if group is None:
+        return
+    canonical, printed, score = group.resolve()
+    label = canonical or printed
+    raw = printed if canonical != printed else None
+    if level == 1:
+        ind.level1, ind.level1_raw, ind.level1_match = label, raw, round(score, 1)
+    else:
+        ind.level2, ind.level2_raw, ind.level2_match = label, raw, round(score, 1)
+
+
+def build_forms(doc: RawDocument) -> list[Form]:
+    """Every form found in a document, in order."""
+    builder = FormBuilder(doc)
+    for item in doc.items:
+        builder.feed(item)
+    return builder.finish()

@@ -1,0 +1,183 @@
+"""Writing the outputs: findings.csv/.xlsx, forms.jsonl, forms.csv — atomically.
+
+Every file is written to a temporary name beside its target and renamed into
+place, so a run killed at any moment leaves the previous outputs intact.
+Text from PDFs is untrusted: cells that a spreadsheet would read as a formula
+are neutralized (OWASP CSV injection guidance) and the workbook stores strings.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from contextlib import contextmanager
+from pathlib import Path
+
+from perfaudit.model import FINDING_COLUMNS, Finding, Form
+
+FORMS_CSV_COLUMNS = [
+    "file",
+    "form",
+    "project",
+    "unit",
+    "year",
+    "total_score",
+    "recomputed_score",
+    "grade",
+    "errors",
+    "warnings",
+    "infos",
+]
+
+_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralize(value: object) -> object:
+    """Prefix a quote to text a spreadsheet would run as a formula (`=3(人)`, `@SUM(…)`).
+
+    Plain numbers (`-1.5`) pass unchanged; so do non-strings.
+    """
+    if not isinstance(value, str) or not value.startswith(_FORMULA_START):
+        return value
+    if _NUMBER.match(value):
+        return value
+    return "'" + value
+
+
+@contextmanager
+def atomic_writer(path: Path, mode: str = "w", **kwargs):
+    """Write to a temp file in the same folder, fsync, then rename over the target."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, mode, **kwargs) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _cell(value: object) -> object:
+    return "" if value is None else neutralize(value)
+
+
+def write_findings_csv(
+    path: Path, findings: Iterable[Finding], extra: list[str] | None = None
+) -> None:
+    """UTF-8 with BOM (Excel opens it), the contract's columns first."""
+    columns = FINDING_COLUMNS + (extra or [])
+    with atomic_writer(path, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(columns)
+        for f in findings:
+            row = f.row()
+            writer.writerow([_cell(row.get(c, getattr(f, c, None))) for c in columns])
+
+
+def recomputed_score(form: Form) -> float | None:
+    """Funds score + Σ indicator scores, as the scorer checks it."""
+    scores = [i.score for i in form.indicators]
+    if not scores or any(s is None for s in scores):
+        return None
+    fund = form.fund("年度资金总额")
+    return round((fund.score or 0.0) + sum(scores), 2) if fund else round(sum(scores), 2)
+
+
+def forms_csv_rows(forms: Iterable[Form], findings: list[Finding]) -> list[dict]:
+    counts: dict[tuple[str, int], dict[str, int]] = {}
+    for f in findings:
+        if f.form is not None:
+            c = counts.setdefault((f.file, f.form), {"error": 0, "warning": 0, "info": 0})
+            if f.severity in c:
+                c[f.severity] += 1
+    rows = []
+    for form in forms:
+        c = counts.get((form.source.file, form.index), {"error": 0, "warning": 0, "info": 0})
+        rows.append(
+            {
+                "file": form.source.file,
+                "form": form.index,
+                "project": form.project,
+                "unit": form.unit,
+                "year": form.year,
+                "total_score": form.total_score,
+                "recomputed_score": recomputed_score(form),
+                "grade": form.grade,
+                "errors": c["error"],
+                "warnings": c["warning"],
+                "infos": c["info"],
+            }
+        )
+    return rows
+
+
+def write_forms_csv(path: Path, forms: Iterable[Form], findings: list[Finding]) -> None:
+    with atomic_writer(path, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=FORMS_CSV_COLUMNS)
+        writer.writeheader()
+        for row in forms_csv_rows(forms, findings):
+            writer.writerow({k: _cell(v) for k, v in row.items()})
+
+
+def forms_jsonl_text(forms: Iterable[Form]) -> str:
+    buf = io.StringIO()
+    for form in forms:
+        buf.write(json.dumps(form.to_json(), ensure_ascii=False, sort_keys=False))
+        buf.write("\n")
+    return buf.getvalue()
+
+
+def write_forms_jsonl(path: Path, forms: Iterable[Form]) -> None:
+    with atomic_writer(path, "w", encoding="utf-8") as fh:
+        fh.write(forms_jsonl_text(forms))
+
+
+def write_findings_xlsx(
+    path: Path, findings: list[Finding], extra: list[str] | None = None
+) -> None:
+    """The findings as a workbook: frozen header, filters, widths; every text cell a string."""
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import TYPE_STRING
+    from openpyxl.styles import Alignment, Font
+
+    columns = FINDING_COLUMNS + (extra or [])
+    widths = {"file": 28, "sha256": 12, "form": 6, "project": 24, "unit": 28, "rule": 24,
+              "severity": 9, "indicator": 30, "page": 6, "expected": 14, "found": 14,
+              "message": 80}  # fmt: skip
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "findings"
+    ws.append(columns)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for f in findings:
+        row = f.row()
+        ws.append([None] * len(columns))
+        r = ws.max_row
+        for i, col in enumerate(columns, start=1):
+            value = row.get(col, getattr(f, col, None))
+            cell = ws.cell(row=r, column=i)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                cell.value = value
+            elif value is not None:
+                cell.value = str(value)
+                cell.data_type = TYPE_STRING  # never a formula, whatever it starts with
+        ws.cell(row=r, column=columns.index("message") + 1).alignment = Alignment(wrap_text=True)
+    for i, col in enumerate(columns, start=1):
+        ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = widths.get(col, 14)
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = ws.dimensions
+    with atomic_writer(path, "wb") as fh:
+        wb.save(fh)

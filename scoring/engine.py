@@ -1,0 +1,60 @@
+"""Run every rule on a form, and the cross-form rules on a set of forms."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+
+from perfaudit.model import Finding, Form
+from perfaudit.scoring import funds, indicators, labels, totals
+from perfaudit.scoring.across import duplicate_indicator
+from perfaudit.scoring.context import SEVERITY, Ctx
+from perfaudit.scoring.policy import Policy, load_policy
+
+FormRule = Callable[[Ctx], Iterable[Finding]]
+
+FORM_RULES: list[FormRule] = [*funds.RULES, *totals.RULES, *labels.RULES, *indicators.RULES]
+
+SEVERITY_ORDER = {"fatal": 0, "error": 1, "warning": 2, "info": 3}
+
+
+def audit_form(form: Form, policy: Policy | None = None) -> list[Finding]:
+    """Every finding of the single-form rules on one form."""
+    ctx = Ctx(form, policy or load_policy())
+    return [f for rule in FORM_RULES for f in rule(ctx)]
+
+
+def audit_forms(forms: list[Form], policy: Policy | None = None) -> list[Finding]:
+    """Single-form rules on each form, then the rules across forms (DUPLICATE_INDICATOR)."""
+    policy = policy or load_policy()
+    out = [f for form in forms for f in audit_form(form, policy)]
+    out.extend(duplicate_indicator(forms, policy))
+    return sort_findings(out)
+
+
+def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """Stable order: file, form, severity, page, rule: a rerun writes identical files."""
+    return sorted(
+        findings,
+        key=lambda f: (
+            f.file,
+            f.form or 0,
+            SEVERITY_ORDER.get(f.severity, 9),
+            f.page or 0,
+            f.rule,
+            f.indicator,
+            f.message,
+        ),
+    )
+
+
+def fatal(file: str, sha256: str, rule: str, message: str) -> Finding:
+    """The one row a file that could not be read gets."""
+    assert SEVERITY[rule] == "fatal", rule
+    return Finding(
+        file=file, sha256=sha256, form=None, project=None, unit=None, rule=rule,
+        severity="fatal", message=message,
+    )  # fmt: skip
+
+
+def iter_rule_codes() -> Iterator[str]:
+    yield from SEVERITY

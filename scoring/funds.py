@@ -1,0 +1,152 @@
+"""Rules on the 项目资金 block (DOMAIN.md §1.2, §3.2)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+from perfaudit.model import Finding, FundRow
+from perfaudit.scoring.context import Ctx, fmt
+
+TOTAL, SUBROWS = "年度资金总额", ("当年财政拨款", "上年结转资金", "其他资金")
+MONEY = {"initial_budget": "年初预算数", "annual_budget": "全年预算数", "executed": "全年执行数"}
+
+
+def rate_interval(budget: float, executed: float, tol: float) -> tuple[float, float] | None:
+    """Every rate (%) that amounts within ±tol of the printed ones can give."""
+    lo_b, hi_b = budget - tol, budget + tol
+    lo_e, hi_e = max(executed - tol, 0.0), executed + tol
+    if hi_b <= 0:
+        return None
+    low = lo_e / hi_b * 100
+    high = math.inf if lo_b <= 0 else hi_e / lo_b * 100
+    return low, high
+
+
+def rate_explained(printed: float, interval: tuple[float, float], digits: int) -> bool:
+    """Some exact rate in the interval prints as `printed`, rounded or truncated to `digits`."""
+    step = 10.0**-digits
+    eps = 1e-9
+    # rounding covers [p - step/2, p + step/2); truncation covers [p, p + step)
+    lo, hi = printed - step / 2 - eps, printed + step - eps
+    return interval[0] <= hi and interval[1] >= lo
+
+
+def _rows_with_rates(ctx: Ctx) -> Iterator[FundRow]:
+    for row in ctx.form.funds:
+        if (
+            row.execution_rate is not None
+            and row.annual_budget is not None
+            and row.executed is not None
+        ):
+            yield row
+
+
+def fund_rate(ctx: Ctx) -> Iterator[Finding]:
+    """FUND_RATE (error): 执行率 ≠ 全年执行数 ÷ 全年预算数 × 100, beyond what rounding of the printed amounts explains."""
+    p = ctx.policy
+    for row in _rows_with_rates(ctx):
+        if row.annual_budget == 0:
+            continue  # FUND_ZERO_BUDGET's case, not a rate error
+        interval = rate_interval(row.annual_budget, row.executed, p.amount_tol)
+        if interval is None or rate_explained(row.execution_rate, interval, p.rate_digits):
+            continue
+        exact = row.executed / row.annual_budget * 100
+        yield ctx.finding(
+            "FUND_RATE",
+            f"{row.item}执行率填报{fmt(row.execution_rate)}%，按全年执行数{fmt(row.executed)}÷"
+            f"全年预算数{fmt(row.annual_budget)}应为{fmt(exact)}%",
+            page=row.page,
+            bbox=row.bbox,
+            expected=fmt(exact),
+            found=fmt(row.execution_rate),
+        )
+
+
+def fund_score(ctx: Ctx) -> Iterator[Finding]:
+    """FUND_SCORE (error): 资金得分 ≠ 分值 × min(执行率, 100%), beyond rounding."""
+    row = ctx.form.fund(TOTAL)
+    if row is None or row.weight is None or row.score is None:
+        return
+    p = ctx.policy
+    if row.execution_rate is not None:
+        rates = [row.execution_rate, row.execution_rate + 10.0**-p.rate_digits]
+    elif row.annual_budget and row.executed is not None:
+        interval = rate_interval(row.annual_budget, row.executed, p.amount_tol)
+        rates = list(interval) if interval else []
+    else:
+        return
+    scores = [row.weight * min(max(r, 0.0), 100.0) / 100 for r in rates if math.isfinite(r)]
+    if not scores:
+        return
+    if min(scores) - p.score_tol - 1e-9 <= row.score <= max(scores) + p.score_tol + 1e-9:
+        return
+    expected = row.weight * min(max(rates[0], 0.0), 100.0) / 100
+    yield ctx.finding(
+        "FUND_SCORE",
+        f"预算执行率得分填报{fmt(row.score)}分，按分值{fmt(row.weight)}×执行率"
+        f"{fmt(min(rates[0], 100.0))}%应得{fmt(expected)}分",
+        page=row.page,
+        bbox=row.bbox,
+        expected=fmt(expected),
+        found=fmt(row.score),
+    )
+
+
+def fund_sum(ctx: Ctx) -> Iterator[Finding]:
+    """FUND_SUM (error): 年度资金总额 ≠ 当年财政拨款 + 上年结转资金 + 其他资金, in any money column."""
+    total = ctx.form.fund(TOTAL)
+    parts = [ctx.form.fund(item) for item in SUBROWS]
+    parts = [p for p in parts if p is not None]
+    if total is None or not parts:
+        return
+    for key, name in MONEY.items():
+        values = [getattr(p, key) for p in parts]
+        printed = getattr(total, key)
+        if printed is None or all(v is None for v in values):
+            continue
+        summed = sum(v or 0.0 for v in values)
+        if abs(summed - printed) > ctx.policy.sum_tol + 1e-9:
+            yield ctx.finding(
+                "FUND_SUM",
+                f"年度资金总额的{name}填报{fmt(printed)}，与各来源之和{fmt(summed)}不符",
+                page=total.page,
+                bbox=total.bbox,
+                expected=fmt(summed),
+                found=fmt(printed),
+            )
+
+
+def fund_overspend(ctx: Ctx) -> Iterator[Finding]:
+    """FUND_OVERSPEND (warning): 全年执行数 > 全年预算数."""
+    row = ctx.form.fund(TOTAL)
+    if row is None or row.annual_budget is None or row.executed is None:
+        return
+    if row.executed > row.annual_budget + ctx.policy.amount_tol:
+        yield ctx.finding(
+            "FUND_OVERSPEND",
+            f"全年执行数{fmt(row.executed)}超过全年预算数{fmt(row.annual_budget)}，请核实是否超预算支出",
+            page=row.page,
+            bbox=row.bbox,
+            expected=f"<={fmt(row.annual_budget)}",
+            found=fmt(row.executed),
+        )
+
+
+def fund_zero_budget(ctx: Ctx) -> Iterator[Finding]:
+    """FUND_ZERO_BUDGET (warning): 全年预算数 is 0 while something was executed or scored."""
+    for row in ctx.form.funds:
+        if row.annual_budget != 0:
+            continue
+        if (row.executed or 0) > 0 or (row.score or 0) > 0:
+            yield ctx.finding(
+                "FUND_ZERO_BUDGET",
+                f"{row.item}全年预算数为0，但全年执行数为{fmt(row.executed)}、得分为{fmt(row.score)}，执行率无法计算",
+                page=row.page,
+                bbox=row.bbox,
+                expected="0",
+                found=fmt(row.executed),
+            )
+
+
+RULES = [fund_rate, fund_score, fund_sum, fund_overspend, fund_zero_budget]

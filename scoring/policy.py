@@ -1,0 +1,108 @@
+"""The audit policy: every threshold, band, grade boundary and tolerance, from TOML.
+
+The defaults ship as scoring/policy.toml (national rules); ready-made variants
+live in scoring/policies/; a user's file overrides only the keys it sets.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+
+class PolicyError(ValueError):
+    """A policy file that cannot be used (bad TOML, unknown shape)."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    amount_tol: float
+    sum_tol: float
+    score_tol: float
+    rate_digits: int
+    total_weight: float
+    grades: list[tuple[str, float]]  # highest first
+    bands: dict[str, tuple[float, float]]
+    boundary_info: bool
+    too_low_ratio: float
+    reverse_formulas: list[str]
+    required_level1: list[str]
+    low_confidence: float
+
+    def grade_for(self, total: float) -> str:
+        for grade, lower in self.grades:
+            if total >= lower - 1e-9:
+                return grade
+        return self.grades[-1][0]
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _defaults() -> dict[str, Any]:
+    text = resources.files("perfaudit.scoring").joinpath("policy.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def builtin_policies() -> list[str]:
+    folder = resources.files("perfaudit.scoring").joinpath("policies")
+    return sorted(
+        p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml")
+    )
+
+
+def load_policy(path: str | Path | None = None) -> Policy:
+    """The default policy, overridden by a TOML file or a built-in variant name (e.g. `hubei`)."""
+    raw = _defaults()
+    if path is not None:
+        candidate = Path(path)
+        if not candidate.exists() and str(path) in builtin_policies():
+            text = (
+                resources.files("perfaudit.scoring")
+                .joinpath("policies", f"{path}.toml")
+                .read_text("utf-8")
+            )
+        else:
+            try:
+                text = candidate.read_text("utf-8")
+            except OSError as exc:
+                raise PolicyError(f"cannot read policy file {path}: {exc.strerror}") from None
+        try:
+            raw = _merge(raw, tomllib.loads(text))
+        except tomllib.TOMLDecodeError as exc:
+            raise PolicyError(f"policy file {path} is not valid TOML: {exc}") from None
+    try:
+        return _build(raw)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PolicyError(f"policy {path or 'default'} is incomplete or malformed: {exc}") from None
+
+
+def _build(raw: dict[str, Any]) -> Policy:
+    grades = sorted(((g, float(v)) for g, v in raw["grades"].items()), key=lambda gv: -gv[1])
+    q = raw["qualitative"]
+    return Policy(
+        name=str(raw.get("name", "custom")),
+        amount_tol=float(raw["tolerance"]["amount"]),
+        sum_tol=float(raw["tolerance"]["sum"]),
+        score_tol=float(raw["tolerance"]["score"]),
+        rate_digits=int(raw["tolerance"]["rate_digits"]),
+        total_weight=float(raw["total"]["weight"]),
+        grades=grades,
+        bands={k: (float(q[k][0]), float(q[k][1])) for k in ("achieved", "partial", "unmet")},
+        boundary_info=bool(q.get("boundary_info", True)),
+        too_low_ratio=float(raw["quantitative"]["too_low_ratio"]),
+        reverse_formulas=list(raw["quantitative"]["reverse_formulas"]),
+        required_level1=list(raw["rules"]["required_level1"]),
+        low_confidence=float(raw["ocr"]["low_confidence"]),
+    )

@@ -1,0 +1,82 @@
+"""Rules on the form's totals: weights, scores, grade (DOMAIN.md §3.1, §3.6, §3.7)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from perfaudit.model import Finding
+from perfaudit.scoring.context import Ctx, fmt
+from perfaudit.scoring.funds import TOTAL
+
+
+def _total_where(ctx: Ctx) -> dict:
+    where = ctx.form.where.get("total")
+    return {"page": where.page, "bbox": where.bbox} if where else {}
+
+
+def weight_sum(ctx: Ctx) -> Iterator[Finding]:
+    """WEIGHT_SUM (error): funds weight + Σ indicator weights ≠ total_weight, or total_weight ≠ 100."""
+    form, p = ctx.form, ctx.policy
+    if form.total_weight is not None and abs(form.total_weight - p.total_weight) > p.sum_tol:
+        yield ctx.finding(
+            "WEIGHT_SUM",
+            f"总分行的分值填报{fmt(form.total_weight)}，应为{fmt(p.total_weight)}",
+            expected=fmt(p.total_weight),
+            found=fmt(form.total_weight),
+            **_total_where(ctx),
+        )
+    weights = [i.weight for i in form.indicators]
+    if not weights or any(w is None for w in weights):
+        return  # MISSING_VALUE reports the gaps; a partial sum proves nothing
+    fund = form.fund(TOTAL)
+    fund_weight = fund.weight if fund and fund.weight is not None else 0.0
+    summed = fund_weight + sum(weights)
+    reference = form.total_weight if form.total_weight is not None else p.total_weight
+    if abs(summed - reference) > p.sum_tol + 1e-9:
+        yield ctx.finding(
+            "WEIGHT_SUM",
+            f"预算执行率分值{fmt(fund_weight)}与各指标分值合计{fmt(summed)}，不等于总分值{fmt(reference)}",
+            expected=fmt(reference),
+            found=fmt(summed),
+            **_total_where(ctx),
+        )
+
+
+def score_sum(ctx: Ctx) -> Iterator[Finding]:
+    """SCORE_SUM (error): funds score + Σ indicator scores ≠ total_score."""
+    form, p = ctx.form, ctx.policy
+    scores = [i.score for i in form.indicators]
+    if form.total_score is None or not scores or any(s is None for s in scores):
+        return
+    fund = form.fund(TOTAL)
+    fund_score = fund.score if fund and fund.score is not None else 0.0
+    summed = fund_score + sum(scores)
+    if abs(summed - form.total_score) > p.sum_tol + 1e-9:
+        yield ctx.finding(
+            "SCORE_SUM",
+            f"总分填报{fmt(form.total_score)}，而预算执行率得分{fmt(fund_score)}与各指标得分合计为{fmt(summed)}",
+            expected=fmt(summed),
+            found=fmt(form.total_score),
+            **_total_where(ctx),
+        )
+
+
+def grade(ctx: Ctx) -> Iterator[Finding]:
+    """GRADE (error): 评分等级 does not match total_score (优 ≥ 90, 良 ≥ 80, 中 ≥ 60, 差 < 60)."""
+    form = ctx.form
+    if form.grade is None or form.total_score is None:
+        return
+    expected = ctx.policy.grade_for(form.total_score)
+    if form.grade != expected:
+        where = form.where.get("grade")
+        yield ctx.finding(
+            "GRADE",
+            f"总分{fmt(form.total_score)}应评为“{expected}”，填报为“{form.grade}”",
+            expected=expected,
+            found=form.grade,
+            page=where.page if where else None,
+            bbox=where.bbox if where else None,
+        )
+
+
+RULES = [weight_sum, score_sum, grade]
