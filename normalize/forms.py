@@ -377,7 +377,9 @@ class FormBuilder:
                 target = pending.target_hint + target
             unit = pending.unit_hint or None
             ind.target_parsed = parse_value(target, unit_hint=unit)
-            ind.actual_parsed = parse_value(ind.actual, unit_hint=unit or ind.target_parsed.unit)
+            # only a 计量单位 column gives the actual a unit: the target's unit is not borrowed,
+            # so an actual printed as a fraction (`0.88` under `≥90%`) stays recognisable
+            ind.actual_parsed = parse_value(ind.actual, unit_hint=unit)
             form.indicators.append(ind)
         order = list(self.vocab.fund_rows)
         form.funds.sort(key=lambda f: order.index(f.item))

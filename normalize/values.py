@@ -323,6 +323,7 @@ Rule = Callable[[str, str | None], ParsedValue | None]
 
 
 def _rule_empty(s: str, hint: str | None) -> ParsedValue | None:
+    """Dashes, slashes and dots mean "not applicable" (`无` is a boolean, not empty)."""
     return ParsedValue("empty") if not s or _EMPTY_RE.match(s) else None
 
 
@@ -332,6 +333,7 @@ def _rule_tier(s: str, hint: str | None) -> ParsedValue | None:
 
 
 def _rule_boolean(s: str, hint: str | None) -> ParsedValue | None:
+    """Only the whole cell: `有效` is a descriptor, not 有."""
     return ParsedValue("boolean", value=_BOOLEANS[s]) if s in _BOOLEANS else None
 
 
@@ -345,6 +347,7 @@ def _rule_time(s: str, hint: str | None) -> ParsedValue | None:
 
 
 def _rule_date(s: str, hint: str | None) -> ParsedValue | None:
+    """Printed dates (`8月前`, `2024年12月底前`, `2024-12-31`) before numbers read them as 8 月前."""
     if m := _DATE_RE.match(s):
         return _month_deadline(m)
     if m := _DATE_NUM_RE.match(s):
@@ -380,6 +383,7 @@ def _month_deadline(m: re.Match[str]) -> ParsedValue | None:
 
 
 def _rule_quantity(s: str, hint: str | None) -> ParsedValue | None:
+    """The whole cell is operator + number + unit in any of the printed orders."""
     m = _QUANT_RE.match(s)
     return _quantity(m, hint) if m else None
 
@@ -413,6 +417,7 @@ def _rule_multiple(s: str, hint: str | None) -> ParsedValue | None:
 
 
 def _rule_relative(s: str, hint: str | None) -> ParsedValue | None:
+    """Deadlines with no date (`按时发放`, `每季末完成`); after numbers, so `每年一次` stays 1 次/年."""
     m = _REL_RE.match(s)
     return ParsedValue("deadline", extra=dict(_REL_DEADLINES[m["word"]])) if m else None
 
@@ -480,6 +485,7 @@ def _quantity(m: re.Match[str], hint: str | None) -> ParsedValue | None:
 
 
 def _number(gd: dict[str, Any]) -> float | None:
+    """Digits or a Chinese numeral; None when too long to be finite (`1` × 400)."""
     if gd.get("num"):
         value = float((gd.get("sign") or "") + gd["num"])
         return value if math.isfinite(value) else None
@@ -505,7 +511,8 @@ def parse_value(text: str | None, unit_hint: str | None = None) -> ParsedValue:
     """Read a printed target or actual. Never raises: a value must not stop a whole form.
 
     unit_hint is a unit printed elsewhere (a 计量单位 column, the label); it fills in only when the
-    string itself carries no unit.
+    string itself carries no unit (and is then marked extra["unit_from_hint"]). Numbers straight
+    from a workbook cell (int/float) are accepted too; a NaN cell (pandas' blank) is empty.
     """
     raw = _as_text(text)
     try:
@@ -529,6 +536,7 @@ def format_value(pv: ParsedValue) -> str:
 
 
 def _format_quantity(pv: ParsedValue) -> str:
+    """Unit always in parentheses, so `8(月)` cannot be read back as the date `8月`."""
     if pv.value is None or not math.isfinite(pv.value):
         return _format_text(pv)
     unit = f"({pv.unit})" if pv.unit else ""
@@ -541,6 +549,7 @@ def _format_quantity(pv: ParsedValue) -> str:
 
 
 def _format_deadline(pv: ParsedValue) -> str:
+    """From extra when it holds the date, so two spellings of one deadline print alike."""
     e = pv.extra
     if e.get("month"):
         year = f"{e['year']}年" if e.get("year") else ""

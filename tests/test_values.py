@@ -13,6 +13,8 @@ import math
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from perfaudit.model import ParsedValue
 from perfaudit.normalize.values import (
     KNOWN_UNITS,
     OPS,
@@ -24,8 +26,6 @@ from perfaudit.normalize.values import (
     to_number,
     unit_scale,
 )
-
-from perfaudit.model import ParsedValue
 
 KINDS = {"quantitative", "tier", "deadline", "boolean", "qualitative", "empty", "unknown"}
 
