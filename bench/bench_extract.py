@@ -20,9 +20,9 @@ import pdfplumber
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import count_fields, field_diffs, load_truth, pdf_of, truth_files  # noqa: E402
-
 from perfaudit.pipeline.worker import process_file  # noqa: E402
+
+from conftest import count_fields, field_diffs, load_truth, pdf_of, truth_files  # noqa: E402
 
 
 def pdfplumber_tables(path: Path) -> int:
@@ -76,7 +76,9 @@ def main() -> dict:
         "field_accuracy": right / total,
         "fields": total,
     }
-    print(f"machine: {platform.processor() or platform.machine()}, python {platform.python_version()}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, python {platform.python_version()}"
+    )
     print(f"{len(files)} sample PDFs, {pages} pages, best of {args.repeat}")
     print(f"  pdfplumber extract_tables : {pages / t_plumber:7.2f} pages/s ({t_plumber:.2f}s)")
     print(f"  perfaudit extract         : {pages / t_ours:7.2f} pages/s ({t_ours:.2f}s)")
