@@ -338,7 +338,7 @@ class FormBuilder:
             if joined:
                 current.printed = joined
                 return
-        group = _Group(clean_label(text), level, parent=st.l1 if level == 2 else None)
+        group = _Group(fold(text), level, parent=st.l1 if level == 2 else None)
         if level == 1:
             st.l1, st.l2 = group, None
         else:
@@ -350,7 +350,7 @@ class FormBuilder:
         for col, group in (("level1", last.l1), ("level2", last.l2)):
             piece = vals.get(col, "")
             if piece and group is not None:
-                group.printed += clean_label(piece)
+                group.printed += fold(piece)
             elif piece:
                 self._set_group(st, 1 if col == "level1" else 2, piece, fragment=True)
         ind = last.indicator
@@ -390,9 +390,9 @@ class FormBuilder:
 def _apply_group(ind: Indicator, group: _Group | None, level: int) -> None:
     if group is None:
         return
-    canonical, printed, score = group.resolve()
-    label = canonical or printed
-    raw = printed if canonical != printed else None
+    canonical, _, score = group.resolve()
+    label = canonical or clean_label(group.printed)
+    raw = group.printed if group.printed != label else None
     if level == 1:
         ind.level1, ind.level1_raw, ind.level1_match = label, raw, round(score, 1)
     else:

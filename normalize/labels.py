@@ -115,6 +115,6 @@ def join_fragment(printed_so_far: str, piece: str, level: int) -> str | None:
     before = match_label(printed_so_far, level)
     joined = printed_so_far + fold(piece)
     after = match_label(joined, level)
-    if after.canonical and (before.canonical is None or after.score > before.score):
+    if after.canonical and (before.canonical is None or after.score >= before.score):
         return joined
     return None
