@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 
 import pytest
-from conftest import SAMPLES
 
 from perfaudit.extract.document import read_document
 from perfaudit.extract.textlayer import join_lines
@@ -23,6 +22,8 @@ from perfaudit.normalize.labels import (
     weight_in_label,
 )
 from perfaudit.scoring.engine import audit_form
+
+from conftest import SAMPLES
 
 
 @pytest.mark.parametrize(
@@ -117,7 +118,9 @@ def seed3():
 
 
 def _row_with(doc, text) -> Row:
-    return next(it for it in doc.items if isinstance(it, Row) and any(c.text == text for c in it.cells))
+    return next(
+        it for it in doc.items if isinstance(it, Row) and any(c.text == text for c in it.cells)
+    )
 
 
 def test_merged_label_cut_by_page_break_in_a_real_pdf():
@@ -164,7 +167,9 @@ def test_unknown_label_stays_as_printed_and_is_reported(seed3):
     assert ind.level2 == "杂项工作"
     assert ind.level2_match is not None and ind.level2_match < 80
     found = [f for f in audit_form(form) if f.rule == "UNKNOWN_LABEL"]
-    assert [(f.found, f.indicator, f.severity) for f in found] == [("杂项工作", "工作人员政治面貌", "warning")]
+    assert [(f.found, f.indicator, f.severity) for f in found] == [
+        ("杂项工作", "工作人员政治面貌", "warning")
+    ]
 
 
 def test_repaired_labels_keep_the_printed_text():
