@@ -16,8 +16,9 @@ from pathlib import Path
 import pdfplumber
 import pypdfium2
 
-from perfaudit.extract.textlayer import DEFAULT_SETTINGS, TextLayerSettings, read_pdf
-from perfaudit.model import RawDocument
+from perfaudit.extract.orientation import text_direction, upright_copy
+from perfaudit.extract.textlayer import DEFAULT_SETTINGS, TextLayerSettings, page_items
+from perfaudit.model import Item, RawDocument
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +121,7 @@ def read_document(
             n_pages = len(pdf.pages)
             if n_pages == 0:
                 _zero_pages(path)
-            items = read_pdf(pdf, settings)
+            items = _read_pages(path, pdf, settings)
     except ReadError:
         raise
     except RecursionError as exc:
@@ -130,6 +131,26 @@ def read_document(
     except Exception as exc:  # pdfminer raises many types, some bare (TypeError)
         raise _classify_open_error(path, exc) from None
     return RawDocument(path=display_path or str(path), sha256=digest, n_pages=n_pages, items=items)
+
+
+def _read_pages(path: Path, pdf: pdfplumber.PDF, settings: TextLayerSettings) -> list[Item]:
+    """Items of every page in order; pages whose text runs sideways or upside down are
+    read again from a copy with their /Rotate corrected."""
+    by_page: dict[int, list[Item]] = {}
+    fixes: dict[int, int] = {}
+    for index, page in enumerate(pdf.pages):
+        direction = text_direction(page)
+        if direction:
+            fixes[index] = (int(page.rotation or 0) + direction) % 360
+        else:
+            by_page[index] = page_items(page, index + 1, settings)
+        page.flush_cache()  # keep memory flat on long annexes
+    if fixes:
+        log.debug("%s: re-reading pages %s upright", path, sorted(fixes))
+        with pdfplumber.open(upright_copy(path, fixes)) as upright:
+            for index in fixes:
+                by_page[index] = page_items(upright.pages[index], index + 1, settings)
+    return [item for index in sorted(by_page) for item in by_page[index]]
 
 
 def _zero_pages(path: Path) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import pdfplumber
 from pdfplumber.page import Page
 
 from perfaudit.model import BBox, Cell, Item, Row, TextLine
@@ -143,12 +142,3 @@ def has_text_layer(page: Page) -> bool:
         return False
     bad = sum(1 for c in chars if c.get("text", "").startswith("(cid:"))
     return bad < 0.3 * len(chars)
-
-
-def read_pdf(pdf: pdfplumber.PDF, settings: TextLayerSettings = DEFAULT_SETTINGS) -> list[Item]:
-    """Items of every page of an open PDF, in reading order."""
-    items: list[Item] = []
-    for page_no, page in enumerate(pdf.pages, start=1):
-        items.extend(page_items(page, page_no, settings))
-        page.flush_cache()  # keep memory flat on long annexes
-    return items

@@ -21,17 +21,18 @@ def duplicate_indicator(forms: list[Form], policy: Policy) -> Iterator[Finding]:
             if key[0] and key[1]:
                 groups[key].append((form, ind))
     for members in groups.values():
-        projects = {(f.source.sha256, f.index) for f, _ in members}
-        if len(projects) < 2:
+        # the same project filed in two files is one form twice, not boilerplate
+        names = sorted({f.project or f"{f.source.file}#{f.index}" for f, _ in members})
+        if len(names) < 2:
             continue
-        names = [f.project or f"{f.source.file}#{f.index}" for f, _ in members]
         for form, ind in members:
-            others = [n for (f, _), n in zip(members, names, strict=True) if f is not form]
+            own = form.project or f"{form.source.file}#{form.index}"
+            others = [n for n in names if n != own]
             yield Ctx(form, policy).finding(
                 "DUPLICATE_INDICATOR",
-                f"三级指标“{ind.level3}”（{ind.target} / {ind.actual}）与本单位其他{len(others)}张表"
+                f"三级指标“{ind.level3}”（{ind.target} / {ind.actual}）与本单位其他{len(others)}个项目"
                 f"（{'、'.join(others[:5])}{'等' if len(others) > 5 else ''}）完全相同，可能为套用模板",
                 indicator=ind,
                 expected="各项目指标应各自设置",
-                found=f"{len(members)}张表相同",
+                found=f"{len(names)}个项目相同",
             )

@@ -10,7 +10,7 @@ import pytest
 
 from perfaudit.pipeline.worker import process_file
 
-from conftest import field_diffs, load_truth, pdf_of, truth_files
+from conftest import SAMPLES, field_diffs, load_truth, pdf_of, truth_files
 
 
 @pytest.mark.parametrize(
@@ -38,3 +38,18 @@ def test_wrapped_and_split_labels_are_repaired():
     assert split.level2 == "可持续影响指标"
     assert split.pages == [1, 2]
     assert split.score == 5.0
+
+
+@pytest.mark.parametrize("rotation", [90, 180, 270])
+def test_rotated_pages_read_upright(tmp_path, rotation):
+    """A /Rotate entry turns the page on screen; the form must read the same."""
+    import pypdfium2
+
+    doc = pypdfium2.PdfDocument(str(SAMPLES / "seed_5_fuxujin.pdf"))
+    doc[0].set_rotation(rotation)
+    turned = tmp_path / f"rot{rotation}.pdf"
+    doc.save(str(turned))
+    doc.close()
+    truth = load_truth(SAMPLES / "seed_5_fuxujin.truth.json")
+    result = process_file(turned)
+    assert not field_diffs(truth, [f.to_json() for f in result.forms])

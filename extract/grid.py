@@ -1,0 +1,330 @@
+"""The table grid of a page image, found from its ruling lines with OpenCV.
+
+The steps are small pure functions, as in pdfplumber's table.py:
+image → ink mask → deskew → ruling-line masks → line positions (edges) →
+present/absent segments between intersections → cells (merged where a segment
+is missing) → tables. Nothing here knows about OCR or PDF points; positions are
+pixels of the (deskewed, upright) image.
+
+Sizes are given in PDF points and turned into pixels with `scale` (px per pt),
+so the same settings work on a 150 dpi and a 300 dpi scan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+PxBox = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels, x1/y1 exclusive
+
+
+@dataclass(frozen=True)
+class GridSettings:
+    """Lengths in PDF points (converted with the page's scale)."""
+
+    # A ruling must be longer than any stroke of 10.5 pt text: CJK strokes reach ~1 em,
+    # a doubled dash `——` 2 em, so horizontal rules need 24 pt, vertical ones 12 pt
+    # (the shortest rows of these forms are 14 pt tall).
+    min_h_line: float = 24.0
+    min_v_line: float = 12.0
+    gap_close: float = 2.0  # bridge breaks of this length in thin, blurred rules
+    merge_dist: float = 4.0  # rules closer than this are one (double borders)
+    min_coverage: float = 0.7  # share of a segment a ruling must cover to be present
+    min_table: float = 60.0  # a table is at least this wide and tall
+    max_skew: float = 2.5  # degrees searched by deskew_angle
+    min_speck: float = 0.6  # ink components smaller than this many pt² are noise
+
+
+DEFAULT = GridSettings()
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One (maybe merged) grid cell: its first row/column, spans, and pixel box."""
+
+    row: int
+    col: int
+    row_span: int
+    col_span: int
+    box: PxBox
+
+
+@dataclass(frozen=True)
+class Table:
+    """A ruled table: rule positions and the cells between them."""
+
+    xs: tuple[int, ...]  # vertical rule positions, left to right
+    ys: tuple[int, ...]  # horizontal rule positions, top to bottom
+    cells: tuple[Cell, ...]
+
+    @property
+    def box(self) -> PxBox:
+        return (self.xs[0], self.ys[0], self.xs[-1], self.ys[-1])
+
+
+def px(points: float, scale: float) -> int:
+    return max(1, round(points * scale))
+
+
+# ------------------------------------------------------------ image → ink ---
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """Gray image in which coloured marks fade out.
+
+    The brightest channel of a pixel is white for saturated red seals and blue
+    pen signatures, dark only for black/grey print, so stamps over text vanish.
+    """
+    if image.ndim == 2:
+        return image
+    return image.max(axis=2)
+
+
+def binarize(gray: np.ndarray, scale: float) -> np.ndarray:
+    """Ink mask (255 = ink) robust to grey paper and uneven scan lighting."""
+    block = px(12.0, scale) | 1  # a window a bit larger than one character
+    return cv2.adaptiveThreshold(
+        gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, max(block, 3), 15
+    )
+
+
+def despeckle(ink: np.ndarray, scale: float, settings: GridSettings = DEFAULT) -> np.ndarray:
+    """Drop isolated specks of scanner noise that binarization keeps."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    keep = stats[:, cv2.CC_STAT_AREA] >= settings.min_speck * scale * scale
+    keep[0] = False
+    return np.where(keep[labels], 255, 0).astype(np.uint8) if n > 1 else ink
+
+
+# ----------------------------------------------------------------- deskew ---
+
+
+def _profile_score(ys: np.ndarray, xs: np.ndarray, angle: float, height: int) -> float:
+    """Sharpness of the row profile after shearing by `angle`: long rules make it peak."""
+    rows = np.round(ys - xs * np.tan(np.radians(angle))).astype(np.int64)
+    rows -= rows.min()
+    counts = np.bincount(rows, minlength=height)
+    return float(np.dot(counts, counts))
+
+
+def deskew_angle(ink: np.ndarray, max_angle: float = DEFAULT.max_skew) -> float:
+    """Skew of the page in degrees (positive: content rotated clockwise on screen).
+
+    Projection profiles of the ink pixels over a coarse then a fine range of
+    angles; a shear stands in for the rotation, exact enough for a few degrees.
+    """
+    ys, xs = np.nonzero(ink[::2, ::2])
+    if len(xs) < 100:
+        return 0.0
+    ys, xs = ys.astype(np.float64), xs.astype(np.float64)
+    h = ink.shape[0]
+    coarse = np.arange(-max_angle, max_angle + 1e-9, 0.1)
+    best = max(coarse, key=lambda a: _profile_score(ys, xs, a, h))
+    fine = np.arange(best - 0.1, best + 0.1 + 1e-9, 0.01)
+    return float(max(fine, key=lambda a: _profile_score(ys, xs, a, h)))
+
+
+def rotate(image: np.ndarray, angle: float) -> np.ndarray:
+    """Rotate about the centre by `angle` degrees (counter-clockwise), white fill."""
+    if abs(angle) < 0.005:
+        return image
+    h, w = image.shape[:2]
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    fill = (255,) * (1 if image.ndim == 2 else image.shape[2])
+    return cv2.warpAffine(
+        image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+        borderValue=fill,
+    )
+
+
+def rotate_quarter(image: np.ndarray, quarters: int) -> np.ndarray:
+    """Rotate by quarters × 90° counter-clockwise (lossless)."""
+    return np.ascontiguousarray(np.rot90(image, quarters % 4))
+
+
+# ------------------------------------------------------------ rules/edges ---
+
+
+def line_masks(
+    ink: np.ndarray, scale: float, settings: GridSettings = DEFAULT
+) -> tuple[np.ndarray, np.ndarray]:
+    """Horizontal and vertical ruling masks: ink runs longer than any text stroke."""
+    gap = px(settings.gap_close, scale)
+    h_src = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((1, gap + 1), np.uint8))
+    v_src = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((gap + 1, 1), np.uint8))
+    h_kernel = np.ones((1, px(settings.min_h_line, scale)), np.uint8)
+    v_kernel = np.ones((px(settings.min_v_line, scale), 1), np.uint8)
+    return (
+        cv2.morphologyEx(h_src, cv2.MORPH_OPEN, h_kernel),
+        cv2.morphologyEx(v_src, cv2.MORPH_OPEN, v_kernel),
+    )
+
+
+def rule_positions(mask: np.ndarray, axis: int, min_len: int, merge: int) -> list[tuple[int, int]]:
+    """Bands [lo, hi] of rows (axis=1: horizontal rules) or columns (axis=0) holding a rule.
+
+    A band is a run of rows whose rule pixels sum to at least `min_len`; bands
+    closer than `merge` are one rule (double borders, residual skew).
+    """
+    profile = (mask > 0).sum(axis=axis)
+    hits = np.flatnonzero(profile >= min_len)
+    bands: list[list[int]] = []
+    for i in hits:
+        if bands and i - bands[-1][1] <= merge:
+            bands[-1][1] = int(i)
+        else:
+            bands.append([int(i), int(i)])
+    return [(lo, hi) for lo, hi in bands]
+
+
+def segment_coverage(mask: np.ndarray, band: tuple[int, int], lo: int, hi: int, axis: int) -> float:
+    """Share of the span lo..hi covered by rule pixels within `band`.
+
+    axis=1: a horizontal segment (band = rows, lo..hi = columns);
+    axis=0: a vertical one (band = columns, lo..hi = rows).
+    """
+    if hi <= lo:
+        return 0.0
+    b0, b1 = band
+    strip = mask[b0 : b1 + 1, lo:hi] if axis == 1 else mask[lo:hi, b0 : b1 + 1].T
+    return float((strip > 0).any(axis=0).mean())
+
+
+def segments(
+    h_mask: np.ndarray,
+    v_mask: np.ndarray,
+    x_bands: list[tuple[int, int]],
+    y_bands: list[tuple[int, int]],
+    min_coverage: float = DEFAULT.min_coverage,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which grid segments carry a rule.
+
+    Returns (h_present[len(ys), len(xs)-1], v_present[len(ys)-1, len(xs)]):
+    the horizontal segment on rule i between columns j, j+1, and the vertical
+    segment on rule j between rows i, i+1. The spans exclude the crossing rules
+    themselves, which would count as coverage.
+    """
+    h_present = np.zeros((len(y_bands), max(len(x_bands) - 1, 0)), bool)
+    v_present = np.zeros((max(len(y_bands) - 1, 0), len(x_bands)), bool)
+    for i, yb in enumerate(y_bands):
+        for j in range(len(x_bands) - 1):
+            lo, hi = x_bands[j][1] + 1, x_bands[j + 1][0]
+            h_present[i, j] = segment_coverage(h_mask, yb, lo, hi, 1) >= min_coverage
+    for j, xb in enumerate(x_bands):
+        for i in range(len(y_bands) - 1):
+            lo, hi = y_bands[i][1] + 1, y_bands[i + 1][0]
+            v_present[i, j] = segment_coverage(v_mask, xb, lo, hi, 0) >= min_coverage
+    return h_present, v_present
+
+
+# ------------------------------------------------------------------ cells ---
+
+
+def merge_cells(
+    xs: list[int], ys: list[int], h_present: np.ndarray, v_present: np.ndarray
+) -> list[Cell]:
+    """Cells of the grid: elementary cells joined across every absent segment.
+
+    Reading order: by first row, then first column. A joined region that is not
+    a rectangle (a table drawn with a notch) becomes its bounding rectangle.
+    """
+    n_rows, n_cols = len(ys) - 1, len(xs) - 1
+    parent = list(range(n_rows * n_cols))
+
+    def find(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    def union(a: int, b: int) -> None:
+        parent[find(a)] = find(b)
+
+    for i in range(n_rows):
+        for j in range(n_cols):
+            if j + 1 < n_cols and not v_present[i, j + 1]:
+                union(i * n_cols + j, i * n_cols + j + 1)
+            if i + 1 < n_rows and not h_present[i + 1, j]:
+                union(i * n_cols + j, (i + 1) * n_cols + j)
+    groups: dict[int, list[tuple[int, int]]] = {}
+    for i in range(n_rows):
+        for j in range(n_cols):
+            groups.setdefault(find(i * n_cols + j), []).append((i, j))
+    cells = []
+    for members in groups.values():
+        r0, r1 = min(m[0] for m in members), max(m[0] for m in members)
+        c0, c1 = min(m[1] for m in members), max(m[1] for m in members)
+        box = (xs[c0], ys[r0], xs[c1 + 1], ys[r1 + 1])
+        cells.append(Cell(r0, c0, r1 - r0 + 1, c1 - c0 + 1, box))
+    cells.sort(key=lambda c: (c.row, c.col))
+    return cells
+
+
+def _centre(band: tuple[int, int]) -> int:
+    return (band[0] + band[1]) // 2
+
+
+def table_regions(
+    h_mask: np.ndarray, v_mask: np.ndarray, scale: float, settings: GridSettings = DEFAULT
+) -> list[PxBox]:
+    """Boxes of connected rule networks big enough to be tables, top to bottom."""
+    grid = cv2.dilate(h_mask | v_mask, np.ones((3, 3), np.uint8))
+    n, _, stats, _ = cv2.connectedComponentsWithStats(grid, connectivity=8)
+    min_size = settings.min_table * scale
+    boxes = []
+    for k in range(1, n):
+        x, y, w, h = stats[k, :4]
+        if w >= min_size and h >= min_size:
+            boxes.append((int(x), int(y), int(x + w), int(y + h)))
+    return sorted(boxes, key=lambda b: (b[1], b[0]))
+
+
+def table_in(
+    h_mask: np.ndarray,
+    v_mask: np.ndarray,
+    region: PxBox,
+    scale: float,
+    settings: GridSettings = DEFAULT,
+) -> Table | None:
+    """The grid of one table region: rules → segments → merged cells."""
+    x0, y0, x1, y1 = region
+    h_sub, v_sub = h_mask[y0:y1, x0:x1], v_mask[y0:y1, x0:x1]
+    merge = px(settings.merge_dist, scale)
+    y_bands = rule_positions(h_sub, 1, px(settings.min_h_line, scale), merge)
+    x_bands = rule_positions(v_sub, 0, px(settings.min_v_line, scale), merge)
+    if len(x_bands) < 2 or len(y_bands) < 2:
+        return None
+    h_present, v_present = segments(h_sub, v_sub, x_bands, y_bands, settings.min_coverage)
+    xs = [_centre(b) + x0 for b in x_bands]
+    ys = [_centre(b) + y0 for b in y_bands]
+    cells = merge_cells(xs, ys, h_present, v_present)
+    return Table(tuple(xs), tuple(ys), tuple(cells))
+
+
+def find_tables(ink: np.ndarray, scale: float, settings: GridSettings = DEFAULT) -> list[Table]:
+    """Every ruled table of an (upright, deskewed) ink mask, top to bottom."""
+    h_mask, v_mask = line_masks(ink, scale, settings)
+    tables = []
+    for region in table_regions(h_mask, v_mask, scale, settings):
+        table = table_in(h_mask, v_mask, region, scale, settings)
+        if table is not None and table.cells:
+            tables.append(table)
+    return tables
+
+
+def rows_of(table: Table) -> list[list[Cell]]:
+    """Cells grouped by the grid row they start in (a merged cell once, in its top row)."""
+    rows: dict[int, list[Cell]] = {}
+    for cell in table.cells:
+        rows.setdefault(cell.row, []).append(cell)
+    return [sorted(rows[r], key=lambda c: c.col) for r in sorted(rows)]
+
+
+def rule_thickness(table: Table, h_mask: np.ndarray) -> int:
+    """Rough thickness of the table's horizontal rules, in pixels (for insetting crops)."""
+    x0, y0, x1, y1 = table.box
+    column = h_mask[y0 : y1 + 1, (x0 + x1) // 2] > 0
+    runs = np.diff(np.flatnonzero(np.diff(np.concatenate(([0], column.astype(int), [0])))))
+    return int(np.median(runs[::2])) if len(runs) else 1
