@@ -34,6 +34,22 @@ FORMS_CSV_COLUMNS = [
     "infos",
 ]
 
+INDICATOR_COLUMNS = [
+    "file",
+    "form",
+    "project",
+    "unit",
+    "level1",
+    "level2",
+    "level3",
+    "target",
+    "actual",
+    "weight",
+    "score",
+    "deviation_reason",
+    "page",
+]
+
 _NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -131,6 +147,39 @@ def write_forms_csv(path: Path, forms: Iterable[Form], findings: list[Finding]) 
             writer.writerow({k: _cell(v) for k, v in row.items()})
 
 
+def indicator_rows(forms: Iterable[Form]) -> list[dict]:
+    """One row per indicator of every form: the forms data an auditor filters in Excel."""
+    rows = []
+    for form in forms:
+        for ind in form.indicators:
+            rows.append(
+                {
+                    "file": form.source.file,
+                    "form": form.index,
+                    "project": form.project,
+                    "unit": form.unit,
+                    "level1": ind.level1,
+                    "level2": ind.level2,
+                    "level3": ind.level3,
+                    "target": ind.target,
+                    "actual": ind.actual,
+                    "weight": ind.weight,
+                    "score": ind.score,
+                    "deviation_reason": ind.deviation_reason,
+                    "page": ind.page,
+                }
+            )
+    return rows
+
+
+def write_indicators_csv(path: Path, forms: Iterable[Form]) -> None:
+    with atomic_writer(path, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=INDICATOR_COLUMNS)
+        writer.writeheader()
+        for row in indicator_rows(forms):
+            writer.writerow({k: _cell(v) for k, v in row.items()})
+
+
 def forms_jsonl_text(forms: Iterable[Form]) -> str:
     buf = io.StringIO()
     for form in forms:
@@ -144,40 +193,58 @@ def write_forms_jsonl(path: Path, forms: Iterable[Form]) -> None:
         fh.write(forms_jsonl_text(forms))
 
 
-def write_findings_xlsx(
-    path: Path, findings: list[Finding], extra: list[str] | None = None
-) -> None:
-    """The findings as a workbook: frozen header, filters, widths; every text cell a string."""
-    from openpyxl import Workbook
+def _fill_sheet(ws, columns: list[str], rows: Iterable[dict], widths: dict[str, int]) -> None:
+    """Header in bold, frozen, filtered; every text cell a string, never a formula."""
     from openpyxl.cell.cell import TYPE_STRING
     from openpyxl.styles import Alignment, Font
 
-    columns = FINDING_COLUMNS + (extra or [])
-    widths = {"file": 28, "sha256": 12, "form": 6, "project": 24, "unit": 28, "rule": 24,
-              "severity": 9, "indicator": 30, "page": 6, "expected": 14, "found": 14,
-              "message": 80}  # fmt: skip
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "findings"
     ws.append(columns)
     for cell in ws[1]:
         cell.font = Font(bold=True)
-    for f in findings:
-        row = f.row()
-        ws.append([None] * len(columns))
-        r = ws.max_row
-        for i, col in enumerate(columns, start=1):
-            value = row.get(col, getattr(f, col, None))
-            cell = ws.cell(row=r, column=i)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for r, row in enumerate(rows, start=2):
+        for c, col in enumerate(columns, start=1):
+            value = row.get(col)
+            cell = ws.cell(row=r, column=c)
             if isinstance(value, int | float) and not isinstance(value, bool):
                 cell.value = value
             elif value is not None:
                 cell.value = str(value)
-                cell.data_type = TYPE_STRING  # never a formula, whatever it starts with
-        ws.cell(row=r, column=columns.index("message") + 1).alignment = Alignment(wrap_text=True)
-    for i, col in enumerate(columns, start=1):
-        ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = widths.get(col, 14)
+                cell.data_type = TYPE_STRING  # `=3(人)` stays text, whatever it starts with
+            if widths.get(col, 14) >= 40:
+                cell.alignment = wrap
+    for c, col in enumerate(columns, start=1):
+        ws.column_dimensions[ws.cell(row=1, column=c).column_letter].width = widths.get(col, 14)
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
+
+
+FINDING_WIDTHS = {"file": 28, "sha256": 12, "form": 6, "project": 24, "unit": 28, "rule": 24,
+                  "severity": 9, "indicator": 30, "page": 6, "expected": 14, "found": 14,
+                  "message": 80}  # fmt: skip
+INDICATOR_WIDTHS = {"file": 28, "form": 6, "project": 24, "unit": 28, "level1": 12, "level2": 16,
+                    "level3": 32, "target": 16, "actual": 20, "weight": 8, "score": 8,
+                    "deviation_reason": 40, "page": 6}  # fmt: skip
+
+
+def write_findings_xlsx(
+    path: Path,
+    findings: list[Finding],
+    extra: list[str] | None = None,
+    forms: Iterable[Form] = (),
+) -> None:
+    """The findings as a workbook (sheet `findings`), and the indicators of every form
+    (sheet `indicators`): frozen header, filters, widths; text always stored as text."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "findings"
+    columns = FINDING_COLUMNS + (extra or [])
+    rows = ({c: f.row().get(c, getattr(f, c, None)) for c in columns} for f in findings)
+    _fill_sheet(ws, columns, rows, FINDING_WIDTHS)
+    _fill_sheet(
+        wb.create_sheet("indicators"), INDICATOR_COLUMNS, indicator_rows(forms), INDICATOR_WIDTHS
+    )
     with atomic_writer(path, "wb") as fh:
         wb.save(fh)
