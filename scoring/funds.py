@@ -64,28 +64,37 @@ def fund_rate(ctx: Ctx) -> Iterator[Finding]:
 
 
 def fund_score(ctx: Ctx) -> Iterator[Finding]:
-    """FUND_SCORE (error): 资金得分 ≠ 分值 × min(执行率, 100%), beyond rounding."""
+    """FUND_SCORE (error): 资金得分 ≠ 分值 × min(执行率, 100%), beyond rounding.
+
+    The 执行率 is the printed one when the amounts explain it, else the one the amounts give:
+    a misprinted rate with a right score is FUND_RATE's alone, a score that follows a wrong
+    rate is wrong too."""
     row = ctx.form.fund(TOTAL)
     if row is None or row.weight is None or row.score is None:
         return
     p = ctx.policy
-    if row.execution_rate is not None:
-        rates = [row.execution_rate, row.execution_rate + 10.0**-p.rate_digits]
-    elif row.annual_budget and row.executed is not None:
+    interval = None
+    if row.annual_budget and row.executed is not None:
         interval = rate_interval(row.annual_budget, row.executed, p.amount_tol)
-        rates = list(interval) if interval else []
+    printed = row.execution_rate
+    if printed is not None and (
+        interval is None or rate_explained(printed, interval, p.rate_digits)
+    ):
+        rates = [printed, printed + 10.0**-p.rate_digits]
+        shown = printed
+    elif interval is not None:
+        rates = list(interval)
+        shown = row.executed / row.annual_budget * 100
     else:
         return
-    scores = [row.weight * min(max(r, 0.0), 100.0) / 100 for r in rates if math.isfinite(r)]
-    if not scores:
-        return
+    scores = [row.weight * min(max(r, 0.0), 100.0) / 100 for r in rates]
     if min(scores) - p.score_tol - 1e-9 <= row.score <= max(scores) + p.score_tol + 1e-9:
         return
-    expected = row.weight * min(max(rates[0], 0.0), 100.0) / 100
+    expected = row.weight * min(max(shown, 0.0), 100.0) / 100
     yield ctx.finding(
         "FUND_SCORE",
         f"预算执行率得分填报{fmt(row.score)}分，按分值{fmt(row.weight)}×执行率"
-        f"{fmt(min(rates[0], 100.0))}%应得{fmt(expected)}分",
+        f"{fmt(min(shown, 100.0))}%应得{fmt(expected)}分",
         page=row.page,
         bbox=row.bbox,
         expected=fmt(expected),
@@ -118,19 +127,21 @@ def fund_sum(ctx: Ctx) -> Iterator[Finding]:
 
 
 def fund_overspend(ctx: Ctx) -> Iterator[Finding]:
-    """FUND_OVERSPEND (warning): 全年执行数 > 全年预算数."""
-    row = ctx.form.fund(TOTAL)
-    if row is None or row.annual_budget is None or row.executed is None:
-        return
-    if row.executed > row.annual_budget + ctx.policy.amount_tol:
-        yield ctx.finding(
-            "FUND_OVERSPEND",
-            f"全年执行数{fmt(row.executed)}超过全年预算数{fmt(row.annual_budget)}，请核实是否超预算支出",
-            page=row.page,
-            bbox=row.bbox,
-            expected=f"<={fmt(row.annual_budget)}",
-            found=fmt(row.executed),
-        )
+    """FUND_OVERSPEND (warning): 全年执行数 > 全年预算数 (on any row; a row with no budget
+    at all is FUND_ZERO_BUDGET's case)."""
+    for row in ctx.form.funds:
+        if not row.annual_budget or row.executed is None:
+            continue
+        if row.executed > row.annual_budget + ctx.policy.amount_tol:
+            yield ctx.finding(
+                "FUND_OVERSPEND",
+                f"{row.item}全年执行数{fmt(row.executed)}超过全年预算数{fmt(row.annual_budget)}，"
+                "请核实是否超预算支出",
+                page=row.page,
+                bbox=row.bbox,
+                expected=f"<={fmt(row.annual_budget)}",
+                found=fmt(row.executed),
+            )
 
 
 def fund_zero_budget(ctx: Ctx) -> Iterator[Finding]:

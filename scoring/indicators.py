@@ -10,6 +10,7 @@ from perfaudit.scoring.formulas import is_met, quantities, rule_scores
 
 OP_SIGN = {">=": "≥", ">": ">", "=": "=", "<=": "≤", "<": "<"}
 TIER_NAME = {"achieved": "达成", "partial": "部分达成", "unmet": "未达成"}
+EPS = 1e-9  # float noise only
 
 
 def _q(value: float, unit: str | None) -> str:
@@ -24,6 +25,11 @@ def _scored(ind: Indicator) -> bool:
     return ind.weight is not None and ind.score is not None
 
 
+def _full(ind: Indicator) -> bool:
+    """Score and weight are both printed: full marks means equal, with no rounding allowance."""
+    return ind.score >= ind.weight - EPS
+
+
 def _quantitative(ctx: Ctx) -> Iterator[tuple[Indicator, float, float, bool]]:
     """Rows with numeric target and actual: (indicator, target, actual, met)."""
     for ind in ctx.form.indicators:
@@ -35,11 +41,10 @@ def _quantitative(ctx: Ctx) -> Iterator[tuple[Indicator, float, float, bool]]:
 
 def score_range(ctx: Ctx) -> Iterator[Finding]:
     """SCORE_RANGE (error): an indicator's score < 0 or > its weight."""
-    tol = ctx.policy.score_tol
     for ind in ctx.form.indicators:
         if not _scored(ind):
             continue
-        if ind.score < -tol or ind.score > ind.weight + tol:
+        if ind.score < -EPS or ind.score > ind.weight + EPS:
             yield ctx.finding(
                 "SCORE_RANGE",
                 f"得分{fmt(ind.score)}超出0至分值{fmt(ind.weight)}的范围",
@@ -53,11 +58,13 @@ def target_unmet_full_score(ctx: Ctx) -> Iterator[Finding]:
     """TARGET_UNMET_FULL_SCORE (error): a quantitative target is not met, yet the score equals the weight."""
     tol = ctx.policy.score_tol
     for ind, target, actual, met in _quantitative(ctx):
-        if met or ind.score < ind.weight - tol:
+        if met or not _full(ind):
             continue
         expected = rule_scores(
             ind.target_parsed.op, target, actual, ind.weight, ctx.policy.reverse_formulas
         )
+        if any(abs(ind.score - s) <= tol + EPS for s in expected):
+            continue  # the rule itself rounds to full marks (99.96 % of ≥100 %)
         yield ctx.finding(
             "TARGET_UNMET_FULL_SCORE",
             f"实际完成值{_q(actual, ind.actual_parsed.unit or ind.target_parsed.unit)}未达到年度指标值"
@@ -71,21 +78,22 @@ def target_unmet_full_score(ctx: Ctx) -> Iterator[Finding]:
 def _mis_scored(ctx: Ctx, over: bool) -> Iterator[Finding]:
     tol = ctx.policy.score_tol
     for ind, target, actual, met in _quantitative(ctx):
-        if met or ind.score >= ind.weight - tol:
+        if met or _full(ind):
             continue  # met, or TARGET_UNMET_FULL_SCORE's case
         scores = rule_scores(
             ind.target_parsed.op, target, actual, ind.weight, ctx.policy.reverse_formulas
         )
-        if any(abs(ind.score - s) <= tol + 1e-9 for s in scores):
+        if any(abs(ind.score - s) <= tol + EPS for s in scores):
             continue
         reference = scores[0]
         if (ind.score > reference) != over:
             continue
         verb = "高于" if over else "低于"
+        accepted = "或".join(dict.fromkeys(fmt(s) for s in scores))
         yield ctx.finding(
             "OVER_SCORED" if over else "UNDER_SCORED",
             f"实际完成值{_q(actual, ind.actual_parsed.unit or ind.target_parsed.unit)}未达到年度指标值"
-            f"{_target(ind.target_parsed)}，按比例应得{fmt(reference)}分，填报{fmt(ind.score)}分，{verb}规则得分",
+            f"{_target(ind.target_parsed)}，按评分规则应得{accepted}分，填报{fmt(ind.score)}分，{verb}规则得分",
             indicator=ind,
             expected=fmt(reference),
             found=fmt(ind.score),
@@ -105,9 +113,8 @@ def under_scored(ctx: Ctx) -> Iterator[Finding]:
 
 def target_met_low_score(ctx: Ctx) -> Iterator[Finding]:
     """TARGET_MET_LOW_SCORE (warning): a quantitative target is met, yet the score is below the weight."""
-    tol = ctx.policy.score_tol
     for ind, _target_value, actual, met in _quantitative(ctx):
-        if met and ind.score < ind.weight - tol:
+        if met and not _full(ind):
             yield ctx.finding(
                 "TARGET_MET_LOW_SCORE",
                 f"实际完成值{_q(actual, ind.actual_parsed.unit or ind.target_parsed.unit)}已达到年度指标值"
@@ -155,6 +162,8 @@ def qualitative_band(ctx: Ctx) -> Iterator[Finding]:
         low, high = ctx.policy.bands[tier]
         if low * ind.weight - tol <= ind.score <= high * ind.weight + tol:
             continue
+        if ind.score < -EPS or ind.score > ind.weight + EPS:
+            continue  # outside 0..分值 altogether: SCORE_RANGE says so once
         yield ctx.finding(
             "QUALITATIVE_BAND",
             f"完成情况为“{TIER_NAME[tier]}”，得分应在{fmt(low * ind.weight)}至{fmt(high * ind.weight)}分之间，"
@@ -189,9 +198,8 @@ def qualitative_boundary(ctx: Ctx) -> Iterator[Finding]:
 
 def missing_deviation_reason(ctx: Ctx) -> Iterator[Finding]:
     """MISSING_DEVIATION_REASON (warning): score < weight and 偏差原因分析 is empty."""
-    tol = ctx.policy.score_tol
     for ind in ctx.form.indicators:
-        if _scored(ind) and ind.score < ind.weight - tol and not ind.deviation_reason.strip():
+        if _scored(ind) and not _full(ind) and not (ind.deviation_reason or "").strip():
             yield ctx.finding(
                 "MISSING_DEVIATION_REASON",
                 f"得分{fmt(ind.score)}低于分值{fmt(ind.weight)}，但未填写偏差原因分析及改进措施",
@@ -221,6 +229,7 @@ def missing_value(ctx: Ctx) -> Iterator[Finding]:
     """MISSING_VALUE (warning): a cell the rules need is empty: a header field, a funds
     amount/rate/score on the total row, or a scored indicator's target or actual."""
     form = ctx.form
+    first_page = form.source.pages[0] if form.source.pages else None
     for name, label in (("project", "项目名称"), ("unit", "实施单位")):
         if not getattr(form, name):
             where = form.where.get(name)
@@ -229,17 +238,18 @@ def missing_value(ctx: Ctx) -> Iterator[Finding]:
                 f"表头“{label}”未填写",
                 expected=label,
                 found="空",
-                page=where.page if where else (form.source.pages[0] if form.source.pages else None),
+                page=where.page if where else first_page,
             )
     total = form.fund("年度资金总额")
-    if total is None and form.funds == [] and form.indicators:
+    if total is None:
         yield ctx.finding(
             "MISSING_VALUE",
             "未找到项目资金（年度资金总额）行，无法核对预算执行率",
             expected="年度资金总额",
             found="空",
+            page=first_page,
         )
-    elif total is not None:
+    else:
         labels = {"annual_budget": "全年预算数", "executed": "全年执行数", "weight": "分值",
                   "execution_rate": "执行率", "score": "得分"}  # fmt: skip
         for key, label in labels.items():
@@ -252,6 +262,14 @@ def missing_value(ctx: Ctx) -> Iterator[Finding]:
                     expected=label,
                     found="空",
                 )
+    if not form.indicators:
+        yield ctx.finding(
+            "MISSING_VALUE",
+            "未找到绩效指标（三级指标）行，无法核对指标得分",
+            expected="绩效指标",
+            found="空",
+            page=first_page,
+        )
     for ind in form.indicators:
         if ind.weight is None or ind.weight == 0:
             continue
@@ -302,6 +320,17 @@ def low_confidence(ctx: Ctx) -> Iterator[Finding]:
                 bbox=fund.bbox,
                 expected=f">={limit:.2f}",
                 found=f"{fund.confidence:.2f}",
+            )
+    for key, label in (("total", "总分"), ("grade", "评分等级")):
+        where = ctx.form.where.get(key)
+        if where is not None and where.confidence < limit:
+            yield ctx.finding(
+                "LOW_CONFIDENCE",
+                f"{label}行文字识别置信度为{where.confidence:.2f}，低于{limit:.2f}，请对照原件核对",
+                page=where.page,
+                bbox=where.bbox,
+                expected=f">={limit:.2f}",
+                found=f"{where.confidence:.2f}",
             )
 
 

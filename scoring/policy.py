@@ -84,12 +84,20 @@ def load_policy(path: str | Path | None = None) -> Policy:
             raise PolicyError(f"policy file {path} is not valid TOML: {exc}") from None
     try:
         return _build(raw)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (LookupError, AttributeError, TypeError, ValueError) as exc:
         raise PolicyError(f"policy {path or 'default'} is incomplete or malformed: {exc}") from None
+
+
+REVERSE_FORMULAS = {"linear", "ratio"}  # 1-(a-t)/t (national), t/a (local filling notes)
 
 
 def _build(raw: dict[str, Any]) -> Policy:
     grades = sorted(((g, float(v)) for g, v in raw["grades"].items()), key=lambda gv: -gv[1])
+    if not grades:
+        raise ValueError("[grades] is empty")
+    reverse = list(raw["quantitative"]["reverse_formulas"])
+    if not reverse or not set(reverse) <= REVERSE_FORMULAS:
+        raise ValueError(f"reverse_formulas must be some of {sorted(REVERSE_FORMULAS)}: {reverse}")
     q = raw["qualitative"]
     return Policy(
         name=str(raw.get("name", "custom")),
@@ -102,7 +110,7 @@ def _build(raw: dict[str, Any]) -> Policy:
         bands={k: (float(q[k][0]), float(q[k][1])) for k in ("achieved", "partial", "unmet")},
         boundary_info=bool(q.get("boundary_info", True)),
         too_low_ratio=float(raw["quantitative"]["too_low_ratio"]),
-        reverse_formulas=list(raw["quantitative"]["reverse_formulas"]),
+        reverse_formulas=reverse,
         required_level1=list(raw["rules"]["required_level1"]),
         low_confidence=float(raw["ocr"]["low_confidence"]),
     )

@@ -17,7 +17,7 @@ def _total_where(ctx: Ctx) -> dict:
 def weight_sum(ctx: Ctx) -> Iterator[Finding]:
     """WEIGHT_SUM (error): funds weight + Σ indicator weights ≠ total_weight, or total_weight ≠ 100."""
     form, p = ctx.form, ctx.policy
-    if form.total_weight is not None and abs(form.total_weight - p.total_weight) > p.sum_tol:
+    if form.total_weight is not None and abs(form.total_weight - p.total_weight) > p.sum_tol + 1e-9:
         yield ctx.finding(
             "WEIGHT_SUM",
             f"总分行的分值填报{fmt(form.total_weight)}，应为{fmt(p.total_weight)}",
@@ -25,18 +25,18 @@ def weight_sum(ctx: Ctx) -> Iterator[Finding]:
             found=fmt(form.total_weight),
             **_total_where(ctx),
         )
-    weights = [i.weight for i in form.indicators]
-    if not weights or any(w is None for w in weights):
-        return  # MISSING_VALUE reports the gaps; a partial sum proves nothing
     fund = form.fund(TOTAL)
-    fund_weight = fund.weight if fund and fund.weight is not None else 0.0
+    weights = [i.weight for i in form.indicators]
+    if fund is None or fund.weight is None or not weights or any(w is None for w in weights):
+        return  # MISSING_VALUE reports the gaps; a partial sum proves nothing
+    fund_weight = fund.weight
     summed = fund_weight + sum(weights)
-    reference = form.total_weight if form.total_weight is not None else p.total_weight
-    if abs(summed - reference) > p.sum_tol + 1e-9:
+    # against the 100 every form must reach, so a misprinted 总分值 is reported once, above
+    if abs(summed - p.total_weight) > p.sum_tol + 1e-9:
         yield ctx.finding(
             "WEIGHT_SUM",
-            f"预算执行率分值{fmt(fund_weight)}与各指标分值合计{fmt(summed)}，不等于总分值{fmt(reference)}",
-            expected=fmt(reference),
+            f"预算执行率分值{fmt(fund_weight)}与各指标分值合计{fmt(summed)}，不等于总分值{fmt(p.total_weight)}",
+            expected=fmt(p.total_weight),
             found=fmt(summed),
             **_total_where(ctx),
         )
@@ -45,11 +45,13 @@ def weight_sum(ctx: Ctx) -> Iterator[Finding]:
 def score_sum(ctx: Ctx) -> Iterator[Finding]:
     """SCORE_SUM (error): funds score + Σ indicator scores ≠ total_score."""
     form, p = ctx.form, ctx.policy
-    scores = [i.score for i in form.indicators]
-    if form.total_score is None or not scores or any(s is None for s in scores):
-        return
     fund = form.fund(TOTAL)
-    fund_score = fund.score if fund and fund.score is not None else 0.0
+    scores = [i.score for i in form.indicators]
+    if form.total_score is None or fund is None or fund.score is None:
+        return  # MISSING_VALUE reports the gaps; a partial sum proves nothing
+    if not scores or any(s is None for s in scores):
+        return
+    fund_score = fund.score
     summed = fund_score + sum(scores)
     if abs(summed - form.total_score) > p.sum_tol + 1e-9:
         yield ctx.finding(
