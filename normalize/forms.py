@@ -24,13 +24,16 @@ from perfaudit.model import (
 )
 from perfaudit.normalize.columns import Column, assign, header_columns, match_header, text_of
 from perfaudit.normalize.labels import classify, clean_label, join_fragment, match_label
-from perfaudit.normalize.values import parse_value, to_number
+from perfaudit.normalize.values import normalize_op, normalize_unit, parse_value, to_number
 from perfaudit.normalize.vocabulary import fold, load_vocabulary
 
 _YEAR = re.compile(r"(\d{4})\s*年")
 _FUNDS_UNIT = re.compile(r"[(（]\s*(万元|元)\s*[)）]")
+_OP_START = re.compile(r"^\s*[<>=≥≤＜＞＝≧≦]")
+_INDEX_PREFIX = re.compile(r"^\s*指标\s*\d+\s*[:：.、]\s*")  # template numbering `指标1:`
 _PLACEHOLDER = re.compile(r"^[…\.。/／\-—_]*$")
 _FUND_PREFIX = re.compile(r"^(其中)?[:：]?")
+TOTAL_FUNDS = "年度资金总额"
 
 
 @dataclass
@@ -52,8 +55,6 @@ class _Pending:
     indicator: Indicator
     l1: _Group | None
     l2: _Group | None
-    target_hint: str = ""  # operator from a 指标性质 column
-    unit_hint: str = ""  # unit from a 计量单位 column
 
 
 @dataclass
@@ -67,6 +68,7 @@ class _FormState:
     l2: _Group | None = None
     rows: list[_Pending] = field(default_factory=list)
     pages: set[int] = field(default_factory=set)
+    carry: list[Cell] | None = None  # a footer row whose label may continue on the next page
 
 
 class FormBuilder:
@@ -115,6 +117,11 @@ class FormBuilder:
         cells = [c for c in row.cells if fold(c.text)]
         if not cells:
             return
+        if len(cells) <= 2 and any(w in fold(cells[0].text) for w in self.vocab.title_words):
+            # some layouts (Chongqing) print the title in the table's first row
+            self._line(TextLine(cells[0].text, row.page, cells[0].bbox))
+            return
+        cells = self._with_carried_label(row, cells)
         fields = [self.vocab.field_of(c.text) for c in cells]
         if "project" in fields or (self.state is None and {"department", "unit"} & set(fields)):
             self._open(row)
@@ -134,6 +141,20 @@ class FormBuilder:
             return
         if st.section == "indicators":
             self._indicator(st, row, cells)
+
+    def _with_carried_label(self, row: Row, cells: list[Cell]) -> list[Cell]:
+        """A footer label cut by a page break (`评分` / `等级`): rejoin it with its row."""
+        st = self.state
+        if st is None or st.carry is None:
+            return cells
+        carried, st.carry = st.carry, None
+        if not row.first_on_page:
+            return cells
+        label = carried[0]
+        joined = Cell(label.text + cells[0].text, label.page, label.bbox, label.confidence)
+        if self.vocab.field_of(joined.text) is None:
+            return cells
+        return [joined, *carried[1:], *cells[1:]]
 
     def _open(self, row: Row) -> None:
         self._close()
@@ -188,6 +209,8 @@ class FormBuilder:
         if st.section != "funds":
             return False
         item = self._fund_item(cells)
+        if item is None and st.form.fund(TOTAL_FUNDS) is None and _all_numbers(cells):
+            item = TOTAL_FUNDS  # a funds block with one unlabeled row (Chongqing)
         if item is None:
             return False
         mapped = assign([c for c in cells if self._fund_item([c]) is None], st.fund_cols)
@@ -271,6 +294,9 @@ class FormBuilder:
             )
             st.section = "footer"
             return True
+        if fields[0] is None and st.section == "footer":
+            st.carry = cells  # maybe the first half of a label cut by a page break
+            return True
         if "grade" in fields:
             i = fields.index("grade")
             rest = [c.text for c in cells[i + 1 :] if fold(c.text)]
@@ -292,15 +318,16 @@ class FormBuilder:
             if has_numbers or not vals.get("level3"):
                 self._continue(st, row, vals)
                 return
-        level3 = self._labels(st, vals)
+        level3 = _INDEX_PREFIX.sub("", self._labels(st, vals))
         if not level3 or _PLACEHOLDER.match(fold(level3)):
             return  # a template placeholder row (`……`, `/`) or a bare label fragment
+        op, unit = vals.get("op", ""), vals.get("unit", "")
         ind = Indicator(
             level1=None,
             level2=None,
             level3=level3,
-            target=vals.get("target", ""),
-            actual=vals.get("actual", ""),
+            target=_combine(vals.get("target", ""), op, unit),
+            actual=_combine(vals.get("actual", ""), "", unit),
             weight=weight,
             score=score,
             deviation_reason=vals.get("deviation_reason", ""),
@@ -309,7 +336,7 @@ class FormBuilder:
             confidence=min(c.confidence for c in cells),
             pages=[row.page],
         )
-        st.rows.append(_Pending(ind, st.l1, st.l2, vals.get("op", ""), vals.get("unit", "")))
+        st.rows.append(_Pending(ind, st.l1, st.l2))
 
     def _labels(self, st: _FormState, vals: dict[str, str]) -> str:
         """Update the carried 一级/二级 groups from this row; return its 三级 name."""
@@ -372,19 +399,34 @@ class FormBuilder:
             ind = pending.indicator
             _apply_group(ind, pending.l1, 1)
             _apply_group(ind, pending.l2, 2)
-            target = ind.target
-            if pending.target_hint and target and not re.match(r"^[<>=≥≤＜＞＝≧≦]", target):
-                target = pending.target_hint + target
-            unit = pending.unit_hint or None
-            ind.target_parsed = parse_value(target, unit_hint=unit)
-            # only a 计量单位 column gives the actual a unit: the target's unit is not borrowed,
-            # so an actual printed as a fraction (`0.88` under `≥90%`) stays recognisable
-            ind.actual_parsed = parse_value(ind.actual, unit_hint=unit)
+            # the actual never borrows the target's unit, so an actual printed as a
+            # fraction (`0.88` under `≥90%`) stays recognisable to the scorer
+            ind.target_parsed = parse_value(ind.target)
+            ind.actual_parsed = parse_value(ind.actual)
             form.indicators.append(ind)
         order = list(self.vocab.fund_rows)
         form.funds.sort(key=lambda f: order.index(f.item))
         form.source.pages = sorted(st.pages)
         self.forms.append(form)
+
+
+def _all_numbers(cells: list[Cell]) -> bool:
+    return all(to_number(c.text) is not None for c in cells)
+
+
+def _combine(value: str, op: str, unit: str) -> str:
+    """A value whose operator and unit are printed in their own columns, written as a reader
+    would: `≥` | `90` | `%` → `≥90%`. Qualitative values (op `定性`, unit `无`) are left as printed."""
+    if not value:
+        return value
+    parsed = parse_value(value)
+    if parsed.kind != "quantitative":
+        return value
+    if normalize_op(op) and not _OP_START.match(value):
+        value = op.strip() + value
+    if unit and not parsed.unit and normalize_unit(unit) and fold(unit) not in ("无", "/", "-"):
+        value += unit.strip()
+    return value
 
 
 def _apply_group(ind: Indicator, group: _Group | None, level: int) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 _SPACE = re.compile(r"\s+")
 _PUNCT = re.compile(r"[:：;；,，。、.\-—_*·]+$")
+_PAREN = re.compile(r"[(（][^)）]*[)）]?")
 
 
 def fold(text: str | None) -> str:
@@ -30,6 +31,7 @@ class Vocabulary:
     fund_columns: dict[str, list[str]]
     fund_rows: dict[str, list[str]]
     fields: dict[str, list[str]]
+    field_index: dict[str, str]  # folded printed label → field name
     title_words: list[str]
     label_threshold: float
     header_threshold: float
@@ -51,11 +53,8 @@ class Vocabulary:
 
     def field_of(self, text: str) -> str | None:
         """Which header field a printed label names (项目名称 → project), if any."""
-        key = _PUNCT.sub("", fold(text))
-        for name, variants in self.fields.items():
-            if key in {fold(v) for v in variants}:
-                return name
-        return None
+        key = _PAREN.sub("", _PUNCT.sub("", fold(text)))
+        return self.field_index.get(key)
 
 
 @cache
@@ -73,6 +72,7 @@ def load_vocabulary() -> Vocabulary:
         fund_columns=raw["fund_columns"],
         fund_rows=raw["fund_rows"],
         fields=raw["fields"],
+        field_index={fold(v): name for name, variants in raw["fields"].items() for v in variants},
         title_words=raw["titles"]["words"],
         label_threshold=float(raw["repair"]["label_threshold"]),
         header_threshold=float(raw["repair"]["header_threshold"]),

@@ -41,6 +41,8 @@ def field_diffs(truth: object, got: object, path: str = "") -> list[str]:
         for key, value in truth.items():
             if key == "file" and path.endswith("source"):
                 continue  # the file name depends on how the PDF was passed in
+            if key == "notes":
+                continue  # the truth writer's explanation, not a field
             out += field_diffs(value, got.get(key), f"{path}.{key}")
         return out
     if isinstance(truth, list):
@@ -67,7 +69,7 @@ def field_diffs(truth: object, got: object, path: str = "") -> list[str]:
 
 def count_fields(truth: object) -> int:
     if isinstance(truth, dict):
-        return sum(count_fields(v) for k, v in truth.items() if k != "file")
+        return sum(count_fields(v) for k, v in truth.items() if k not in ("file", "notes"))
     if isinstance(truth, list):
         return sum(count_fields(v) for v in truth)
     return 1
