@@ -1,0 +1,62 @@
+"""Layout variants of real forms extract to their truth (samples/variants/, build_variants.py).
+
+Widths, page breaks at every row, landscape, /Rotate, mixed page sizes, prose
+around the forms, header wording, extra columns, the Chongqing workbook layout,
+and a PDF with no form at all.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from perfaudit.pipeline.worker import process_file
+
+from conftest import SAMPLES, field_diffs, load_truth, pdf_of
+
+VARIANTS = SAMPLES / "variants"
+TRUTHS = sorted(VARIANTS.glob("*.truth.json"))
+
+
+@pytest.mark.parametrize("truth_path", TRUTHS, ids=lambda p: p.name.removesuffix(".truth.json"))
+def test_variant_extracts_to_truth(truth_path):
+    truth = load_truth(truth_path)
+    result = process_file(pdf_of(truth_path))
+    got = [form.to_json() for form in result.forms]
+    diffs = field_diffs(truth, got)
+    assert not diffs, "\n".join(diffs[:30])
+    if not truth:
+        assert result.fatal is not None and result.fatal.rule == "NO_FORM_FOUND"
+
+
+def test_there_are_variants():
+    assert len(TRUTHS) >= 15
+
+
+def _content(form: dict) -> str:
+    """A form's JSON without where it sits in the file: what must not depend on layout."""
+    drop_form = {"source", "form"}
+    drop_row = {"page", "bbox", "pages", "confidence"}
+    clean = {k: v for k, v in form.items() if k not in drop_form}
+    clean["indicators"] = [
+        {k: v for k, v in i.items() if k not in drop_row} for i in form["indicators"]
+    ]
+    clean["funds"] = [{k: v for k, v in f.items() if k not in drop_row} for f in form["funds"]]
+    return json.dumps(clean, ensure_ascii=False, sort_keys=True)
+
+
+@pytest.mark.parametrize("family", ["seed4_break_row", "seed1_widths_"])
+def test_same_form_same_json_whatever_the_layout(family):
+    """Property: the same form rendered with other column widths, or with the page break
+    falling at every one of its rows, gives the same JSON."""
+    files = sorted(VARIANTS.glob(f"{family}*.pdf"))
+    assert len(files) >= 3, f"no {family} variants"
+    base = SAMPLES / (
+        "seed_4_huodong_jingfei.pdf" if family.startswith("seed4") else "seed_1_fangxiulei.pdf"
+    )
+    expected = _content(process_file(base).forms[0].to_json())
+    for path in files:
+        forms = process_file(path).forms
+        assert len(forms) == 1, path.name
+        assert _content(forms[0].to_json()) == expected, path.name
