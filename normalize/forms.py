@@ -68,6 +68,7 @@ class _FormState:
     l2: _Group | None = None
     rows: list[_Pending] = field(default_factory=list)
     pages: set[int] = field(default_factory=set)
+    funds_label: str = ""  # the 项目资金(万元) header cell, for a unit cut by a page break
     carry: list[Cell] | None = None  # a footer row whose label may continue on the next page
 
 
@@ -143,7 +144,8 @@ class FormBuilder:
             self._indicator(st, row, cells)
 
     def _with_carried_label(self, row: Row, cells: list[Cell]) -> list[Cell]:
-        """A footer label cut by a page break (`评分` / `等级`): rejoin it with its row."""
+        """A row label cut by a page break (`评分` / `等级`, `年度` / `资金总额:`): the row's
+        values stayed above the break; rejoin the label pieces and give the row back."""
         st = self.state
         if st is None or st.carry is None:
             return cells
@@ -151,10 +153,17 @@ class FormBuilder:
         if not row.first_on_page:
             return cells
         label = carried[0]
-        joined = Cell(label.text + cells[0].text, label.page, label.bbox, label.confidence)
-        if self.vocab.field_of(joined.text) is None:
+        below = [c for c in cells if c.bbox[0] < label.bbox[2] and c.bbox[2] > label.bbox[0]]
+        if not below:
             return cells
-        return [joined, *carried[1:], *cells[1:]]
+        joined = Cell(label.text + below[0].text, label.page, label.bbox, label.confidence)
+        if self.vocab.field_of(joined.text) is None and self._fund_item([joined]) is None:
+            return cells
+        rest = [c for c in cells if c is not below[0] and c.bbox[0] >= label.bbox[0]]
+        left = [c.text for c in cells if c.bbox[2] <= label.bbox[0] + 1]
+        if st.section == "funds" and left:  # the rest of a cut `项目资金(万` / `元)` cell
+            self._funds_unit(st, [st.funds_label + "".join(left)])
+        return [joined, *carried[1:], *rest]
 
     def _open(self, row: Row) -> None:
         self._close()
@@ -201,17 +210,24 @@ class FormBuilder:
         if len(keys & {"initial_budget", "annual_budget", "executed", "execution_rate"}) >= 2:
             st.fund_cols = header_columns(cells, table)
             st.section = "funds"
-            for cell, name in zip(cells, fields, strict=True):
-                if name == "funds":
-                    unit = _FUNDS_UNIT.search(fold(cell.text))
-                    st.form.funds_unit = unit.group(1) if unit else None
+            st.funds_label = "".join(
+                c.text for c, n in zip(cells, fields, strict=True) if n == "funds"
+            )
+            self._funds_unit(st, [st.funds_label])
             return True
         if st.section != "funds":
             return False
         item = self._fund_item(cells)
         if item is None and st.form.fund(TOTAL_FUNDS) is None and _all_numbers(cells):
             item = TOTAL_FUNDS  # a funds block with one unlabeled row (Chongqing)
+        if item is None and row.first_on_page and not st.form.funds:
+            # the funds header cut by a page break: `项目` / `资金(万元)`
+            self._funds_unit(st, [st.funds_label + "".join(c.text for c in cells)])
+            return True
         if item is None:
+            if sum(to_number(c.text) is not None for c in cells) >= 3:
+                st.carry = cells  # numbers under a label cut by a page break, maybe
+                return True
             return False
         mapped = assign([c for c in cells if self._fund_item([c]) is None], st.fund_cols)
         fund = FundRow(item=item, page=row.page, bbox=row.bbox)
@@ -228,6 +244,14 @@ class FormBuilder:
         if st.form.fund(item) is None:
             st.form.funds.append(fund)
         return True
+
+    @staticmethod
+    def _funds_unit(st: _FormState, texts: list[str]) -> None:
+        """万元 or 元, from the 项目资金(万元) header cell."""
+        for text in texts:
+            unit = _FUNDS_UNIT.search(fold(text))
+            if unit:
+                st.form.funds_unit = unit.group(1)
 
     def _fund_item(self, cells: list[Cell]) -> str | None:
         for cell in cells:
