@@ -696,7 +696,11 @@ def chongqing_truth(xlsx: Path) -> dict:
     }
 
 
-CHONGQING_LEVEL1 = {"产出类指标": "产出指标", "效益类指标": "效益指标", "满意度类指标": "满意度指标"}
+CHONGQING_LEVEL1 = {
+    "产出类指标": "产出指标",
+    "效益类指标": "效益指标",
+    "满意度类指标": "满意度指标",
+}
 
 
 def as_extracted(entry: dict, xlsx: Path) -> dict:
