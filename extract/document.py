@@ -16,7 +16,9 @@ from pathlib import Path
 import pdfplumber
 import pypdfium2
 
+from perfaudit.extract.ocr import needs_ocr, ocr_page_items
 from perfaudit.extract.orientation import text_direction, upright_copy
+from perfaudit.extract.render import RenderError
 from perfaudit.extract.textlayer import DEFAULT_SETTINGS, TextLayerSettings, page_items
 from perfaudit.model import Item, RawDocument
 
@@ -121,7 +123,7 @@ def read_document(
             n_pages = len(pdf.pages)
             if n_pages == 0:
                 _zero_pages(path)
-            items = _read_pages(path, pdf, settings)
+            items, ocr_pages = _read_pages(path, pdf, settings)
     except ReadError:
         raise
     except RecursionError as exc:
@@ -130,17 +132,31 @@ def read_document(
         ) from None
     except Exception as exc:  # pdfminer raises many types, some bare (TypeError)
         raise _classify_open_error(path, exc) from None
-    return RawDocument(path=display_path or str(path), sha256=digest, n_pages=n_pages, items=items)
+    return RawDocument(
+        path=display_path or str(path),
+        sha256=digest,
+        n_pages=n_pages,
+        items=items,
+        ocr_pages=ocr_pages,
+    )
 
 
-def _read_pages(path: Path, pdf: pdfplumber.PDF, settings: TextLayerSettings) -> list[Item]:
-    """Items of every page in order; pages whose text runs sideways or upside down are
-    read again from a copy with their /Rotate corrected."""
+def _read_pages(
+    path: Path, pdf: pdfplumber.PDF, settings: TextLayerSettings
+) -> tuple[list[Item], list[int]]:
+    """Items of every page in order, and the 1-based pages that were OCR'd.
+
+    Each page takes its own route: a usable text layer is read by pdfplumber; a
+    page whose text runs sideways or upside down is read again from a copy with
+    its /Rotate corrected; a scan (no usable text layer) is OCR'd from its pixels.
+    """
     by_page: dict[int, list[Item]] = {}
     fixes: dict[int, int] = {}
+    scanned: list[int] = []
     for index, page in enumerate(pdf.pages):
-        direction = text_direction(page)
-        if direction:
+        if needs_ocr(page):
+            scanned.append(index)
+        elif direction := text_direction(page):
             fixes[index] = (int(page.rotation or 0) + direction) % 360
         else:
             by_page[index] = page_items(page, index + 1, settings)
@@ -150,7 +166,25 @@ def _read_pages(path: Path, pdf: pdfplumber.PDF, settings: TextLayerSettings) ->
         with pdfplumber.open(upright_copy(path, fixes)) as upright:
             for index in fixes:
                 by_page[index] = page_items(upright.pages[index], index + 1, settings)
-    return [item for index in sorted(by_page) for item in by_page[index]]
+    if scanned:
+        by_page.update(_ocr_pages(path, scanned))
+    return [item for index in sorted(by_page) for item in by_page[index]], [i + 1 for i in scanned]
+
+
+def _ocr_pages(path: Path, indexes: list[int]) -> dict[int, list[Item]]:
+    """Scanned pages read from their pixels; a page too large to render yields nothing."""
+    out: dict[int, list[Item]] = {}
+    doc = pypdfium2.PdfDocument(str(path))
+    try:
+        for index in indexes:
+            try:
+                out[index] = ocr_page_items(doc, index, index + 1)
+            except RenderError as exc:
+                log.warning("%s p.%d not OCR'd: %s", path, index + 1, exc)
+                out[index] = []
+    finally:
+        doc.close()
+    return out
 
 
 def _zero_pages(path: Path) -> None:

@@ -43,14 +43,18 @@ class PageImage:
         return self.scale * POINTS_PER_INCH
 
 
-def clamp_scale(width_pt: float, height_pt: float, dpi: float, max_pixels: int = MAX_PIXELS) -> float:
+def clamp_scale(
+    width_pt: float, height_pt: float, dpi: float, max_pixels: int = MAX_PIXELS
+) -> float:
     """Pixels per point for `dpi`, lowered so width × height stays ≤ max_pixels.
 
     Raises RenderError for sizes that are not finite and positive, or that only
     fit the budget below MIN_DPI (the page is not a form anyone printed).
     """
     if not all(math.isfinite(v) and v > 0 for v in (width_pt, height_pt, dpi)):
-        raise RenderError(f"page size {width_pt!r}×{height_pt!r} pt at {dpi!r} dpi is not renderable")
+        raise RenderError(
+            f"page size {width_pt!r}×{height_pt!r} pt at {dpi!r} dpi is not renderable"
+        )
     scale = dpi / POINTS_PER_INCH
     area_px = width_pt * height_pt * scale * scale
     if area_px > max_pixels:
@@ -64,7 +68,9 @@ def clamp_scale(width_pt: float, height_pt: float, dpi: float, max_pixels: int =
     return scale
 
 
-def render_page(page: pypdfium2.PdfPage, dpi: float = 200, max_pixels: int = MAX_PIXELS) -> PageImage:
+def render_page(
+    page: pypdfium2.PdfPage, dpi: float = 200, max_pixels: int = MAX_PIXELS
+) -> PageImage:
     """One page as BGR pixels at `dpi` (or less, under the cap), /Rotate honoured.
 
     PDFium applies the page's /Rotate itself and get_size() reports the rotated

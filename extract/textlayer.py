@@ -133,12 +133,3 @@ def page_items(
     if first_row is not None:
         first_row.first_on_page = True
     return items
-
-
-def has_text_layer(page: Page) -> bool:
-    """A page whose text layer has real characters (not just `(cid:N)` glyph ids)."""
-    chars = page.chars
-    if not chars:
-        return False
-    bad = sum(1 for c in chars if c.get("text", "").startswith("(cid:"))
-    return bad < 0.3 * len(chars)

@@ -1,0 +1,535 @@
+"""The OCR path: a scanned page → the same Row/TextLine items the text path gives.
+
+render (render.py) → deskew and turn upright → table grid (grid.py) → each
+cell's crop split into text lines → recognizer (recognize.py) → Cells with
+bboxes in PDF points (top-left origin) and the OCR score as confidence. Text
+outside the tables (title, year) is read with the detector from the bands
+above, between and below them.
+
+Bboxes are in the frame of the upright, deskewed page: for a page that displays
+upright (the usual scan) that is the frame pdfplumber uses. normalize/ maps
+cells to columns by x-centre, which the skewed original frame would break.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pypdfium2
+from pdfplumber.page import Page
+
+from perfaudit.extract import grid
+from perfaudit.extract.recognize import detect, recognize
+from perfaudit.extract.render import render_pdf_page
+from perfaudit.extract.textlayer import join_lines
+from perfaudit.model import BBox, Cell, Item, Row, TextLine
+
+MIN_SCORE = 0.5  # lines the recognizer is less sure of are seals, scribbles or noise
+RETRY_SCORE = 0.9  # a cell read line by line below this is read again with the detector
+PAD_PT = 4.0  # white margin around a crop for the detector, which misses text at edges
+PROBE_CELLS = 6  # cells read to tell the page's orientation
+UPRIGHT_SCORE = 0.85  # mean probe score above which the page is taken as upright
+BODY_PT = 10.5  # 五号, the usual body size, when a page gives nothing to measure
+DASH_SCORE = 0.95  # a lone dash placeholder, identified by its width
+
+# Look-alike glyphs the recognizer emits for what text layers encode otherwise.
+_GLYPHS = str.maketrans({"⩾": "≥", "⩽": "≤", "≧": "≥", "≦": "≤"})
+
+
+# ------------------------------------------------------------ text lines ---
+
+
+@dataclass
+class Line:
+    """One recognized text line in pixel coordinates of the image it was read from."""
+
+    text: str
+    score: float
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+
+def clean_text(text: str) -> str:
+    """Recognizer output as a text layer would have it."""
+    return unicodedata.normalize("NFC", text).translate(_GLYPHS).strip()
+
+
+def _latin(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+def _join_words(words: list[str]) -> str:
+    """Pieces of one line left to right; a space only between Latin letters or digits."""
+    out = ""
+    for word in words:
+        if out and _latin(out[-1]) and _latin(word[:1]):
+            out += " "
+        out += word
+    return out
+
+
+def group_lines(pieces: list[Line]) -> list[Line]:
+    """Detected pieces → lines, top to bottom; pieces side by side join one line."""
+    lines: list[list[Line]] = []
+    for piece in sorted(pieces, key=lambda p: (p.y0 + p.y1) / 2):
+        if lines and _same_line(lines[-1], piece):
+            lines[-1].append(piece)
+        else:
+            lines.append([piece])
+    return [_merge(parts) for parts in lines]
+
+
+def _same_line(parts: list[Line], item: Line) -> bool:
+    top, bottom = min(p.y0 for p in parts), max(p.y1 for p in parts)
+    overlap = min(bottom, item.y1) - max(top, item.y0)
+    return overlap >= 0.5 * min(bottom - top, item.y1 - item.y0)
+
+
+def _merge(parts: list[Line]) -> Line:
+    parts = sorted(parts, key=lambda p: p.x0)
+    return Line(
+        _join_words([p.text for p in parts]),
+        min(p.score for p in parts),
+        min(p.x0 for p in parts),
+        min(p.y0 for p in parts),
+        max(p.x1 for p in parts),
+        max(p.y1 for p in parts),
+    )
+
+
+def read_lines(image: np.ndarray) -> list[Line]:
+    """Every text line in a gray image: detector boxes, recognized, grouped into lines."""
+    h, w = image.shape[:2]
+    boxes = []
+    for quad in detect(image):
+        x0, y0 = np.floor(quad.min(axis=0)).astype(int)
+        x1, y1 = np.ceil(quad.max(axis=0)).astype(int)
+        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+        if x1 - x0 >= 2 and y1 - y0 >= 2:
+            boxes.append((x0, y0, x1, y1))
+    reads = recognize([image[y0:y1, x0:x1] for x0, y0, x1, y1 in boxes])
+    pieces = [
+        Line(clean_text(text), score, *box)
+        for box, (text, score) in zip(boxes, reads, strict=True)
+        if clean_text(text)
+    ]
+    return group_lines(pieces)
+
+
+# ---------------------------------------------------------- page → layers ---
+
+
+@dataclass
+class PreparedPage:
+    """A page image made ready for OCR: upright, deskewed, rules found."""
+
+    gray: np.ndarray  # upright, deskewed; coloured marks faded (grid.to_gray)
+    text_ink: np.ndarray  # ink that is not a ruling line, specks removed
+    clean: np.ndarray  # gray with the tables' ruling lines painted white, for crops
+    tables: list[grid.Table]
+    scale: float  # px per PDF point
+    angle: float  # deskew applied, degrees
+    quarters: int  # quarter turns counter-clockwise applied to make it upright
+
+
+def layers(gray: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray, list[grid.Table]]:
+    """Text ink, the gray image without rules, and the tables of a gray image.
+
+    Rules are removed only inside the tables: outside them the long strokes of
+    a large bold title pass for rules too, and must stay.
+    """
+    ink = grid.despeckle(grid.binarize(gray, scale), scale)
+    h_mask, v_mask = grid.line_masks(ink, scale)
+    tables = []
+    for region in grid.table_regions(h_mask, v_mask, scale):
+        table = grid.table_in(h_mask, v_mask, region, scale)
+        if table is not None and table.cells:
+            tables.append(table)
+    inside = np.zeros_like(ink)
+    for table in tables:
+        x0, y0, x1, y1 = table.box
+        inside[max(0, y0 - 3) : y1 + 4, max(0, x0 - 3) : x1 + 4] = 255
+    rules = cv2.dilate(h_mask | v_mask, np.ones((3, 3), np.uint8)) & inside
+    text_ink = cv2.bitwise_and(ink, cv2.bitwise_not(rules))
+    clean = gray.copy()
+    clean[rules > 0] = 255
+    return text_ink, clean, tables
+
+
+def prepare_page(image: np.ndarray, scale: float) -> PreparedPage:
+    """Deskew, turn upright (probing a few cells with OCR), find the tables."""
+    gray = grid.to_gray(image)
+    angle = grid.deskew_angle(grid.binarize(gray, scale))
+    gray = grid.rotate(gray, angle)
+    text_ink, clean, tables = layers(gray, scale)
+    quarters = upright_quarters(clean, text_ink, tables, scale)
+    if quarters:
+        gray = grid.rotate_quarter(gray, quarters)
+        text_ink, clean, tables = layers(gray, scale)
+    return PreparedPage(gray, text_ink, clean, tables, scale, angle, quarters)
+
+
+# ------------------------------------------------------------ orientation ---
+
+
+def upright_quarters(
+    clean: np.ndarray, text_ink: np.ndarray, tables: list[grid.Table], scale: float
+) -> int:
+    """Quarter turns (counter-clockwise) that make the page upright, judged by OCR.
+
+    Rules look the same in every orientation, text does not. Upside down, a
+    line reads as nothing or nonsense; sideways, each band of the projection
+    holds one turned character, which the recognizer may still read, but a
+    cell yields a fraction of its characters. So the winner is the turn that
+    reads the most characters, weighted by score, unless one reads cleanly
+    first (upright, then upside down, then the two sideways turns), so an
+    upright page costs one recognizer run on a few cells.
+    """
+    cells = probe_cells(text_ink, tables, scale)
+    if not cells:
+        return 0
+    em = estimate_em(text_ink, cells, scale)
+    yields: dict[int, float] = {}
+    for quarters in (0, 2, 1, 3):
+        crops = [
+            c
+            for box in cells
+            for c in line_crops(
+                grid.rotate_quarter(_sub(clean, box), quarters),
+                grid.rotate_quarter(_sub(text_ink, box), quarters),
+                em,
+            )
+        ]
+        reads = recognize(crops)
+        if reads_cleanly(reads):
+            return quarters
+        yields[quarters] = sum(len(t) * s for t, s in reads)
+    return max(yields, key=lambda q: yields[q])
+
+
+def reads_cleanly(reads: list[tuple[str, float]]) -> bool:
+    """Lines that all read, with a high mean score and more than a character each."""
+    if not reads:
+        return False
+    chars = sum(len(t) for t, _ in reads)
+    empty = sum(1 for t, s in reads if not t or s < MIN_SCORE)
+    score = sum(s * len(t) for t, s in reads) / chars if chars else 0.0
+    return score >= UPRIGHT_SCORE and empty <= 0.1 * len(reads) and chars >= 2 * len(reads)
+
+
+def probe_cells(text_ink: np.ndarray, tables: list[grid.Table], scale: float) -> list[grid.PxBox]:
+    """Ink boxes of the cells holding most text, none bigger than 2 % of the page."""
+    candidates = []
+    for table in tables:
+        for cell in table.cells:
+            box = ink_box(text_ink, inset(cell.box, scale), scale)
+            if box is not None and (box[2] - box[0]) * (box[3] - box[1]) < 0.02 * text_ink.size:
+                candidates.append((int(np.count_nonzero(_sub(text_ink, box))), box))
+    candidates.sort(key=lambda c: -c[0])
+    return [box for _, box in candidates[:PROBE_CELLS]]
+
+
+# ------------------------------------------------------------------ cells ---
+
+
+def inset(box: grid.PxBox, scale: float) -> grid.PxBox:
+    """The inside of a cell, 1 pt off its rules."""
+    d = grid.px(1.0, scale)
+    x0, y0, x1, y1 = box
+    return (x0 + d, y0 + d, max(x0 + d, x1 - d), max(y0 + d, y1 - d))
+
+
+def ink_box(text_ink: np.ndarray, box: grid.PxBox, scale: float) -> grid.PxBox | None:
+    """Bounding box of the text ink inside `box`, or None when it is empty."""
+    x0, y0, x1, y1 = box
+    ys, xs = np.nonzero(text_ink[y0:y1, x0:x1])
+    # a `-` placeholder at 150 dpi is ~7×2 px; anything smaller is scanner dust
+    if len(xs) < max(8, round(1.2 * scale * scale)):
+        return None
+    return (x0 + int(xs.min()), y0 + int(ys.min()), x0 + int(xs.max()) + 1, y0 + int(ys.max()) + 1)
+
+
+def crop(image: np.ndarray, box: grid.PxBox, pad: int) -> np.ndarray:
+    """The box with a white margin of `pad` pixels."""
+    x0, y0, x1, y1 = box
+    return cv2.copyMakeBorder(
+        image[y0:y1, x0:x1], pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255
+    )
+
+
+def _sub(image: np.ndarray, box: grid.PxBox) -> np.ndarray:
+    return image[box[1] : box[3], box[0] : box[2]]
+
+
+def line_boxes(ink: np.ndarray, em: float) -> list[grid.PxBox]:
+    """Text lines of a cell's ink by horizontal projection: rows of ink between white gaps."""
+    boxes = []
+    for lo, hi in grid.merge_bands(grid.ink_runs(ink, 1), em):
+        cols = grid.ink_runs(ink[lo:hi], 0)
+        boxes.append((cols[0][0], lo, cols[-1][1], hi))
+    return boxes
+
+
+def line_crops(gray: np.ndarray, ink: np.ndarray, em: float) -> list[np.ndarray]:
+    """Crops of a cell's text lines, each at least one line (em) tall plus a margin.
+
+    The recognizer scales every crop to 48 px high: a `-` or `…` cropped to its
+    own height would come out as a black bar, so short lines keep a full line.
+    """
+    out = []
+    for x0, y0, x1, y1 in line_boxes(ink, em):
+        grow = max(0.0, em - (y1 - y0)) / 2
+        top = round(0.25 * em + grow)
+        bottom = round(0.25 * em + grow)
+        side = round(0.15 * em)
+        part = gray[y0:y1, x0:x1]
+        out.append(
+            cv2.copyMakeBorder(part, top, bottom, side, side, cv2.BORDER_CONSTANT, value=255)
+        )
+    return out
+
+
+def tall_lines(ink: np.ndarray, em: float) -> bool:
+    """A band taller than a line: touching lines or a stamp, which projection cannot split."""
+    return any(y1 - y0 > 1.6 * em for _, y0, _, y1 in line_boxes(ink, em))
+
+
+def estimate_em(text_ink: np.ndarray, inks: list[grid.PxBox], scale: float) -> float:
+    """Typical text line height on the page: the median ink run over the cells.
+
+    Most cells hold single lines of body text, so the median is the body size
+    whatever the font.
+    """
+    heights = [
+        hi - lo
+        for x0, y0, x1, y1 in inks
+        for lo, hi in grid.ink_runs(text_ink[y0:y1, x0:x1], 1)
+        if hi - lo >= 0.3 * BODY_PT * scale
+    ]
+    return float(np.median(heights)) if heights else BODY_PT * scale
+
+
+def verdict(lines: list[tuple[str, float]]) -> tuple[str, float]:
+    """Cell text and confidence from its lines' (text, score), top to bottom.
+
+    Confidence is the lowest line score: one doubtful line makes the cell
+    doubtful. Lines under MIN_SCORE are dropped as seals or scribbles; a cell
+    left with none keeps the best rejected score, so it is not taken as sure.
+    """
+    kept = [(t, s) for t, s in lines if t and s >= MIN_SCORE]
+    if not kept:
+        return "", max((s for _, s in lines), default=1.0)
+    return join_lines("\n".join(t for t, _ in kept)), min(s for _, s in kept)
+
+
+def read_cell(prepared: PreparedPage, box: grid.PxBox) -> tuple[str, float]:
+    """One cell read with the detector on its crop (the careful, slower way)."""
+    ink = ink_box(prepared.text_ink, inset(box, prepared.scale), prepared.scale)
+    if ink is None:
+        return "", 1.0
+    image = crop(prepared.clean, ink, grid.px(PAD_PT, prepared.scale))
+    return verdict([(ln.text, ln.score) for ln in read_lines(image)])
+
+
+def read_cells(prepared: PreparedPage, boxes: list[grid.PxBox]) -> list[tuple[str, float]]:
+    """Text and confidence of every cell box.
+
+    Fast path: split each cell into lines by projection and recognize all
+    lines of the page together. A cell whose lines look wrong (a band taller
+    than a line) or read poorly goes through the detector on its own crop and
+    keeps whichever reading scores better.
+    """
+    scale = prepared.scale
+    inks = {k: ink_box(prepared.text_ink, inset(b, scale), scale) for k, b in enumerate(boxes)}
+    inks = {k: v for k, v in inks.items() if v is not None}
+    em = estimate_em(prepared.text_ink, list(inks.values()), scale)
+    fast = {
+        k: line_crops(_sub(prepared.clean, box), _sub(prepared.text_ink, box), em)
+        for k, box in inks.items()
+        if not tall_lines(_sub(prepared.text_ink, box), em)
+    }
+    reads = iter(recognize([c for crops in fast.values() for c in crops]))
+    results = {k: verdict([next(reads) for _ in crops]) for k, crops in fast.items()}
+    for k, box in inks.items():
+        text, conf = results.get(k, ("", 0.0))
+        if not (text and conf >= RETRY_SCORE) and not is_dash(text):
+            careful = read_cell(prepared, boxes[k])
+            if careful[0] and (careful[1] > conf or not text):
+                text, conf = careful
+        if is_dash(text):  # which dash is told by its printed width, not by the recognizer
+            text, conf = placeholder(text, box[2] - box[0], em), max(conf, DASH_SCORE)
+        results[k] = (text, conf)
+    return [results.get(k, ("", 1.0)) for k in range(len(boxes))]
+
+
+_DASHES = set("-－‐‑–—―一")
+
+
+def is_dash(text: str) -> bool:
+    return len(text) == 1 and text in _DASHES
+
+
+def placeholder(text: str, width: float, em: float) -> str:
+    """A lone dash by its printed width: `-` (⅓ em) and `—` (1 em) look like `一` to OCR.
+
+    Forms print `-` for "no value"; a cell holding just the CJK numeral 一 is
+    not a thing these forms have.
+    """
+    if not is_dash(text):
+        return text
+    return "-" if width < 0.6 * em else "—"
+
+
+# ------------------------------------------------------------------ items ---
+
+
+def _points(box: tuple[float, float, float, float], scale: float) -> BBox:
+    """Pixels → PDF points (plain floats: numpy scalars would leak into JSON)."""
+    x0, y0, x1, y1 = (float(v) / scale for v in box)
+    return (x0, y0, x1, y1)
+
+
+def _row_bbox(cells: list[Cell]) -> BBox:
+    # As in the text path: a vertically merged cell is taller than its row.
+    return (
+        min(c.bbox[0] for c in cells),
+        min(c.bbox[1] for c in cells),
+        max(c.bbox[2] for c in cells),
+        min(c.bbox[3] for c in cells),
+    )
+
+
+def table_rows(prepared: PreparedPage, table: grid.Table, t_index: int, page_no: int) -> list[Row]:
+    """Rows of one table (a merged cell once, in its top row), every cell read."""
+    grid_rows = grid.rows_of(table)
+    reads = iter(read_cells(prepared, [c.box for row in grid_rows for c in row]))
+    rows = []
+    for grid_row in grid_rows:
+        cells = []
+        for gcell in grid_row:
+            text, conf = next(reads)
+            bbox = _points(gcell.box, prepared.scale)
+            cells.append(Cell(text=text, page=page_no, bbox=bbox, confidence=round(conf, 4)))
+        rows.append(Row(cells=cells, page=page_no, bbox=_row_bbox(cells), table=t_index))
+    return rows
+
+
+def outside_regions(prepared: PreparedPage) -> list[grid.PxBox]:
+    """Full-width bands above, between and below the tables."""
+    h, w = prepared.gray.shape[:2]
+    edges = [0]
+    for table in prepared.tables:
+        edges += [max(0, table.box[1] - 2), min(h, table.box[3] + 3)]
+    edges.append(h)
+    pairs = zip(edges[::2], edges[1::2], strict=True)
+    return [(0, top, w, bottom) for top, bottom in pairs if bottom > top]
+
+
+def text_lines_outside(prepared: PreparedPage, page_no: int) -> list[TextLine]:
+    """Lines of text outside the tables (title, year, signatures)."""
+    out = []
+    pad = grid.px(PAD_PT, prepared.scale)
+    for region in outside_regions(prepared):
+        ink = ink_box(prepared.text_ink, region, prepared.scale)
+        if ink is None:
+            continue
+        for line in read_lines(crop(prepared.clean, ink, pad)):
+            if line.score < MIN_SCORE:
+                continue
+            dx, dy = ink[0] - pad, ink[1] - pad
+            box = (line.x0 + dx, line.y0 + dy, line.x1 + dx, line.y1 + dy)
+            out.append(TextLine(text=line.text, page=page_no, bbox=_points(box, prepared.scale)))
+    return out
+
+
+def prepared_items(prepared: PreparedPage, page_no: int) -> list[Item]:
+    """Rows and text lines of a prepared page, in the text path's reading order."""
+    rows: list[Row] = []
+    for t_index, table in enumerate(prepared.tables):
+        rows.extend(table_rows(prepared, table, t_index, page_no))
+    items: list[Item] = [*rows, *text_lines_outside(prepared, page_no)]
+    items.sort(key=lambda it: (round(it.bbox[1], 1), it.bbox[0]))
+    first_row = next((it for it in items if isinstance(it, Row)), None)
+    if first_row is not None:
+        first_row.first_on_page = True
+    return items
+
+
+def image_items(image: np.ndarray, scale: float, page_no: int) -> list[Item]:
+    """Items of one page image (BGR or gray, `scale` px per PDF point)."""
+    return prepared_items(prepare_page(image, scale), page_no)
+
+
+def ocr_page_items(
+    pdf: str | Path | pypdfium2.PdfDocument, page_index: int, page_no: int, dpi: float = 200
+) -> list[Item]:
+    """OCR of page `page_index` (0-based) of a PDF given by path or open pypdfium2 document.
+
+    Bboxes are PDF points, top-left origin, as the text path's. Raises
+    render.RenderError for a page too large to render sensibly.
+    """
+    page = render_pdf_page(pdf, page_index, dpi)
+    return image_items(page.image, page.scale, page_no)
+
+
+# ------------------------------------------------------------- needs_ocr ---
+
+_INVISIBLE = re.compile(rb"(?<![\d.])3\s+Tr\b")
+GARBAGE_SHARE = 0.3  # this share of unreadable chars or more: the text layer is garbage
+
+
+def is_garbage(text: str) -> bool:
+    """A character no real form text is made of: glyph ids, private use, replacement."""
+    if text.startswith("(cid:"):
+        return True
+    return any(c == "\ufffd" or unicodedata.category(c) in ("Co", "Cc", "Cs") for c in text)
+
+
+def image_share(page: Page) -> float:
+    """Largest share of the page one image covers (a scan covers about all of it)."""
+    area = float(page.width * page.height) or 1.0
+    best = 0.0
+    for img in page.images:
+        w = max(0.0, min(float(img["x1"]), float(page.width)) - max(float(img["x0"]), 0.0))
+        h = max(0.0, min(float(img["bottom"]), float(page.height)) - max(float(img["top"]), 0.0))
+        best = max(best, w * h / area)
+    return best
+
+
+def has_invisible_text(page: Page) -> bool:
+    """Text drawn in render mode 3: the hidden layer OCR tools lay over a scan."""
+    try:
+        streams = page.page_obj.contents or []
+        data = b"".join(
+            s.resolve().get_data() if hasattr(s, "resolve") else s.get_data() for s in streams
+        )
+    except Exception:  # an unreadable stream is no evidence either way
+        return False
+    return bool(_INVISIBLE.search(data))
+
+
+def needs_ocr(page: Page) -> bool:
+    """Whether a page must be read from its pixels rather than its text layer.
+
+    Cheap checks only, nothing rendered: no characters but something drawn;
+    mostly `(cid:N)` or other unreadable glyphs; or a page-sized image whose
+    text layer has no ruling lines (the table exists only in the image, so the
+    text path finds no table) or is invisible (render mode 3: another tool's
+    OCR, which cannot be vouched for and carries no confidence).
+    """
+    chars = page.chars
+    if not chars:
+        return bool(page.images or page.curves or page.rects or page.lines)
+    bad = sum(1 for c in chars if is_garbage(c.get("text", "")))
+    if bad >= GARBAGE_SHARE * len(chars):
+        return True
+    if image_share(page) < 0.5:
+        return False
+    return not page.edges or has_invisible_text(page)
