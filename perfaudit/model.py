@@ -268,6 +268,14 @@ class Finding:
     found: str = ""
     message: str = ""
     bbox: BBox | None = None  # for the report's crop; not a CSV column
+    subject: str = ""  # tells apart findings of one rule on one indicator (for the key)
+    # across nights (pipeline/history.py); appended after the contract's columns
+    key: str = ""
+    status: str = ""  # new | open | waived
+    first_seen: str = ""
+    waived_by: str = ""
+    waiver_reason: str = ""
+    waiver_until: str = ""
 
     def row(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in FINDING_COLUMNS}

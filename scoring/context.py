@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from perfaudit.model import Finding, Form, Indicator
@@ -41,6 +42,9 @@ SEVERITY = {
 }
 
 
+_NUMERIC = re.compile(r"^[<>=≥≤\s\d.\-%]*$")
+
+
 def fmt(value: float | None) -> str:
     """Numbers in messages as forms print them: two decimals."""
     return "空" if value is None else f"{value:.2f}"
@@ -61,8 +65,14 @@ class Ctx:
         bbox=None,
         expected: str = "",
         found: str = "",
+        subject: str | None = None,
     ) -> Finding:
+        """`subject` tells apart findings of one rule on one indicator (the funds row, the
+        missing field); it goes into the finding's stable key, so it must not be a number
+        that changes when a form is corrected. By default: `expected` when it is a label."""
         form = self.form
+        if subject is None:
+            subject = "" if _NUMERIC.match(expected) else expected
         if indicator is not None:
             page = page or indicator.page
             bbox = bbox or indicator.bbox
@@ -80,4 +90,5 @@ class Ctx:
             found=found,
             message=message,
             bbox=bbox,
+            subject=subject,
         )

@@ -57,6 +57,7 @@ def fund_rate(ctx: Ctx) -> Iterator[Finding]:
             f"{row.item}执行率填报{fmt(row.execution_rate)}%，按全年执行数{fmt(row.executed)}÷"
             f"全年预算数{fmt(row.annual_budget)}应为{fmt(exact)}%",
             page=row.page,
+            subject=row.item,
             bbox=row.bbox,
             expected=fmt(exact),
             found=fmt(row.execution_rate),
@@ -96,6 +97,7 @@ def fund_score(ctx: Ctx) -> Iterator[Finding]:
         f"预算执行率得分填报{fmt(row.score)}分，按分值{fmt(row.weight)}×执行率"
         f"{fmt(min(shown, 100.0))}%应得{fmt(expected)}分",
         page=row.page,
+        subject=row.item,
         bbox=row.bbox,
         expected=fmt(expected),
         found=fmt(row.score),
@@ -121,6 +123,7 @@ def fund_sum(ctx: Ctx) -> Iterator[Finding]:
                 f"年度资金总额的{name}填报{fmt(printed)}，与各来源之和{fmt(summed)}不符",
                 page=total.page,
                 bbox=total.bbox,
+                subject=name,
                 expected=fmt(summed),
                 found=fmt(printed),
             )
@@ -138,6 +141,7 @@ def fund_overspend(ctx: Ctx) -> Iterator[Finding]:
                 f"{row.item}全年执行数{fmt(row.executed)}超过全年预算数{fmt(row.annual_budget)}，"
                 "请核实是否超预算支出",
                 page=row.page,
+                subject=row.item,
                 bbox=row.bbox,
                 expected=f"<={fmt(row.annual_budget)}",
                 found=fmt(row.executed),
@@ -154,6 +158,7 @@ def fund_zero_budget(ctx: Ctx) -> Iterator[Finding]:
                 "FUND_ZERO_BUDGET",
                 f"{row.item}全年预算数为0，但全年执行数为{fmt(row.executed)}、得分为{fmt(row.score)}，执行率无法计算",
                 page=row.page,
+                subject=row.item,
                 bbox=row.bbox,
                 expected="0",
                 found=fmt(row.executed),

@@ -318,6 +318,7 @@ def low_confidence(ctx: Ctx) -> Iterator[Finding]:
                 f"{fund.item}行文字识别置信度为{fund.confidence:.2f}，低于{limit:.2f}，请对照原件核对金额",
                 page=fund.page,
                 bbox=fund.bbox,
+                subject=fund.item,
                 expected=f">={limit:.2f}",
                 found=f"{fund.confidence:.2f}",
             )
@@ -329,6 +330,7 @@ def low_confidence(ctx: Ctx) -> Iterator[Finding]:
                 f"{label}行文字识别置信度为{where.confidence:.2f}，低于{limit:.2f}，请对照原件核对",
                 page=where.page,
                 bbox=where.bbox,
+                subject=label,
                 expected=f">={limit:.2f}",
                 found=f"{where.confidence:.2f}",
             )

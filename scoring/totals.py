@@ -23,6 +23,7 @@ def weight_sum(ctx: Ctx) -> Iterator[Finding]:
             f"总分行的分值填报{fmt(form.total_weight)}，应为{fmt(p.total_weight)}",
             expected=fmt(p.total_weight),
             found=fmt(form.total_weight),
+            subject="总分值",
             **_total_where(ctx),
         )
     fund = form.fund(TOTAL)
@@ -38,6 +39,7 @@ def weight_sum(ctx: Ctx) -> Iterator[Finding]:
             f"预算执行率分值{fmt(fund_weight)}与各指标分值合计{fmt(summed)}，不等于总分值{fmt(p.total_weight)}",
             expected=fmt(p.total_weight),
             found=fmt(summed),
+            subject="分值合计",
             **_total_where(ctx),
         )
 

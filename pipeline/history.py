@@ -1,0 +1,225 @@
+"""Findings that live across nights: stable keys, new / open / resolved, waivers.
+
+A finding's key is made of what an auditor would call "the same problem":
+unit, project, year, rule, indicator and the finding's subject (the funds row,
+the missing field) — not the file's hash, so a re-exported PDF of the same form
+keeps its findings' keys. The state database remembers when each key was first
+seen, last seen and resolved; waivers set a finding aside until a date.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from perfaudit.model import FINDING_COLUMNS, Finding, Form
+from perfaudit.normalize.vocabulary import fold
+from perfaudit.pipeline.export import atomic_writer, neutralize
+
+HISTORY_COLUMNS = ["key", "status", "first_seen", "waived_by", "waiver_reason", "waiver_until"]
+WAIVER_COLUMNS = ["key", "reason", "who", "until"]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS findings_seen (
+    key TEXT PRIMARY KEY,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    resolved_at TEXT,
+    row TEXT NOT NULL
+);
+"""
+
+
+def finding_key(finding: Finding, year: int | None) -> str:
+    """16 hex digits naming the problem, stable across files, re-exports and nights."""
+    if finding.form is None:  # a file that could not be read: the file is the subject
+        parts = ["file", finding.file, finding.rule]
+    else:
+        parts = [
+            fold(finding.unit),
+            fold(finding.project),
+            str(year or ""),
+            finding.rule,
+            fold(finding.indicator),
+            fold(finding.subject),
+        ]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:16]
+
+
+def assign_keys(findings: list[Finding], forms: list[Form]) -> None:
+    """Give every finding its key; the rare same-key pair gets `~2`, `~3` in list order."""
+    years = {(f.source.file, f.index): f.year for f in forms}
+    seen: dict[str, int] = {}
+    for finding in findings:
+        key = finding_key(finding, years.get((finding.file, finding.form)))
+        seen[key] = seen.get(key, 0) + 1
+        finding.key = key if seen[key] == 1 else f"{key}~{seen[key]}"
+
+
+# ------------------------------------------------------------- waivers ---
+
+
+@dataclass(frozen=True)
+class Waiver:
+    key: str
+    reason: str
+    who: str
+    until: date | None  # None: no end date
+
+    def active(self, today: date) -> bool:
+        return self.until is None or today <= self.until
+
+
+def load_waivers(path: Path) -> tuple[dict[str, Waiver], list[str]]:
+    """Waivers by key, and the problems found (a malformed file or row is reported, never fatal)."""
+    if not path.exists():
+        return {}, []
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        return {}, [f"{path}: cannot read waivers ({exc}); no waiver applied"]
+    if not rows:
+        return {}, []
+    missing = [c for c in ("key", "reason") if c not in rows[0]]
+    if missing:
+        return {}, [
+            f"{path}: missing column(s) {', '.join(missing)}; expected {','.join(WAIVER_COLUMNS)}"
+        ]
+    waivers: dict[str, Waiver] = {}
+    problems = []
+    for line, row in enumerate(rows, start=2):
+        key, reason = (row.get("key") or "").strip(), (row.get("reason") or "").strip()
+        if not key or not reason:
+            problems.append(f"{path}:{line}: a waiver needs a key and a reason; row ignored")
+            continue
+        until_text = (row.get("until") or "").strip()
+        try:
+            until = date.fromisoformat(until_text) if until_text else None
+        except ValueError:
+            problems.append(
+                f"{path}:{line}: until {until_text!r} is not a YYYY-MM-DD date; row ignored"
+            )
+            continue
+        waivers[key] = Waiver(key, reason, (row.get("who") or "").strip(), until)
+    return waivers, problems
+
+
+def merge_waivers(path: Path, new: list[Waiver]) -> int:
+    """Add or replace waivers in a waivers.csv (atomically); return how many were written."""
+    current, _ = load_waivers(path)
+    current.update({w.key: w for w in new})
+    with atomic_writer(path, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(WAIVER_COLUMNS)
+        for w in sorted(current.values(), key=lambda w: w.key):
+            writer.writerow([w.key, w.reason, w.who, w.until.isoformat() if w.until else ""])
+    return len(new)
+
+
+def waivers_from_workbook(path: Path) -> list[Waiver]:
+    """Waivers an auditor typed into findings.xlsx's waive_reason / waived_by / waive_until columns."""
+    from openpyxl import load_workbook
+
+    ws = load_workbook(path, read_only=True)["findings"]
+    rows = ws.iter_rows(values_only=True)
+    header = [str(h or "") for h in next(rows, [])]
+    if "key" not in header or "waive_reason" not in header:
+        raise ValueError(
+            f"{path}: no key / waive_reason columns (is it a perfaudit findings.xlsx?)"
+        )
+    col = {name: header.index(name) for name in header}
+    out = []
+    for row in rows:
+        reason = str(row[col["waive_reason"]] or "").strip()
+        if not reason:
+            continue
+        until = row[col["waive_until"]] if "waive_until" in col else None
+        if isinstance(until, str):
+            until = date.fromisoformat(until.strip()) if until.strip() else None
+        elif until is not None and hasattr(until, "date"):
+            until = until.date()
+        who = str(row[col["waived_by"]] or "") if "waived_by" in col else ""
+        out.append(Waiver(str(row[col["key"]]), reason, who, until))
+    return out
+
+
+def apply_waivers(findings: list[Finding], waivers: dict[str, Waiver], today: date) -> None:
+    for finding in findings:
+        waiver = waivers.get(finding.key)
+        if waiver is not None and waiver.active(today):
+            finding.status = "waived"
+            finding.waived_by = waiver.who
+            finding.waiver_reason = waiver.reason
+            finding.waiver_until = waiver.until.isoformat() if waiver.until else ""
+
+
+# ------------------------------------------------------------- history ---
+
+
+@dataclass
+class Changes:
+    new: list[Finding]
+    resolved: list[dict]  # the stored rows of findings gone tonight
+
+
+def update_history(db: sqlite3.Connection, findings: list[Finding], now: str) -> Changes:
+    """Record tonight's findings; mark each new or open; return what appeared and what went away."""
+    db.executescript(SCHEMA)
+    known = {
+        k: (first, resolved)
+        for k, first, resolved in db.execute(
+            "SELECT key, first_seen, resolved_at FROM findings_seen"
+        )
+    }
+    current = {f.key for f in findings}
+    new = []
+    for f in findings:
+        first, resolved = known.get(f.key, (None, None))
+        if first is None or resolved is not None:  # never seen, or came back after being fixed
+            first = now
+            new.append(f)
+        f.first_seen = first
+        if f.status != "waived":
+            f.status = "new" if first == now else "open"
+        db.execute(
+            "INSERT OR REPLACE INTO findings_seen (key, first_seen, last_seen, resolved_at, row) VALUES (?,?,?,NULL,?)",
+            (f.key, first, now, _row_json(f)),
+        )
+    gone = [k for k, (_, resolved) in known.items() if resolved is None and k not in current]
+    resolved_rows = []
+    for key in gone:
+        (row,) = db.execute("SELECT row FROM findings_seen WHERE key = ?", (key,)).fetchone()
+        resolved_rows.append(json.loads(row))
+        db.execute("UPDATE findings_seen SET resolved_at = ? WHERE key = ?", (now, key))
+    db.commit()
+    return Changes(
+        new=new, resolved=sorted(resolved_rows, key=lambda r: (r.get("file", ""), r.get("key", "")))
+    )
+
+
+def _row_json(f: Finding) -> str:
+    return json.dumps({c: getattr(f, c) for c in FINDING_COLUMNS + ["key"]}, ensure_ascii=False)
+
+
+CHANGES_COLUMNS = ["change", *FINDING_COLUMNS, "key"]
+
+
+def write_changes_csv(path: Path, changes: Changes) -> None:
+    """Tonight's new findings and the ones resolved since the last run."""
+    with atomic_writer(path, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(CHANGES_COLUMNS)
+        for f in changes.new:
+            writer.writerow(["new", *(_cell(getattr(f, c)) for c in CHANGES_COLUMNS[1:])])
+        for row in changes.resolved:
+            writer.writerow(["resolved", *(_cell(row.get(c)) for c in CHANGES_COLUMNS[1:])])
+
+
+def _cell(value: object) -> object:
+    return "" if value is None else neutralize(value)
