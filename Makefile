@@ -34,7 +34,7 @@ test: lint  ## lint, then the whole test suite (no tests collected is a failure)
 	if [ $$code -eq 5 ]; then echo "make: pytest collected no tests" >&2; exit 1; fi; exit $$code
 
 bench: $(STAMP)  ## benchmarks (never part of `make test`)
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 samples:  ## rebuild samples/ (needs LibreOffice: apt-get install libreoffice-writer-nogui fonts-noto-cjk)
 	$(BIN)/pip install --quiet -e '.[dev,samples]'
