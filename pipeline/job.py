@@ -1,10 +1,28 @@
-"""The nightly job (`perfaudit run INBOX --out OUTDIR`) and the one-shot commands it shares code with."""
+"""The nightly job (`perfaudit run INBOX --out OUTDIR`) and the one-shot commands it shares code with.
+
+A run, under an exclusive lock on OUTDIR:
+
+1. lists every file under INBOX and hashes it; a file whose path, content
+   and extraction code match a stored result is not processed again;
+2. sends the others to isolated workers (local processes or a Dask
+   cluster), storing each result in state.sqlite as it arrives;
+3. drops files that left INBOX, scores every current form, and writes all
+   outputs into OUTDIR/.staging-<pid>/ before renaming them into place;
+4. writes runs/<UTC timestamp>/summary.json and the run's row in the state.
+
+A run killed at any moment leaves every output file either as the previous
+run wrote it or as this run would have; the next run reuses the stored
+results and writes exactly what an uninterrupted run would have.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import shutil
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -14,13 +32,36 @@ from pathlib import Path
 from perfaudit.extract.document import sha256_of
 from perfaudit.model import Finding, Form
 from perfaudit.pipeline import export
-from perfaudit.pipeline.executors import Limits, Task, run_inline, run_local
+from perfaudit.pipeline.executors import (
+    ExecutorError,
+    Limits,
+    Task,
+    call_isolated,
+    run_inline,
+    run_local,
+)
 from perfaudit.pipeline.state import OutdirLock, State
-from perfaudit.pipeline.worker import FileResult
+from perfaudit.pipeline.worker import FileResult, code_fingerprint, failed
 from perfaudit.scoring.engine import audit_forms, sort_findings
 from perfaudit.scoring.policy import Policy
 
 log = logging.getLogger("perfaudit")
+
+OUTPUTS = ("findings.csv", "findings.xlsx", "forms.jsonl", "forms.csv")
+REPORT = "report.html"
+REPORT_TIMEOUT = 900.0  # seconds allowed for writing report.html
+SUMMARY_KEYS = (
+    "started",
+    "finished",
+    "files_seen",
+    "processed",
+    "unchanged",
+    "failed",
+    "forms",
+    "findings",
+    "pages",
+    "seconds",
+)
 
 
 @dataclass
@@ -30,6 +71,7 @@ class Options:
     executor: str = "local"
     scheduler: str | None = None
     progress: bool = False
+    client: object | None = None  # a connected distributed.Client to reuse (executor dask)
 
 
 def discover(paths: list[Path]) -> Iterator[tuple[Path, str]]:
@@ -58,49 +100,102 @@ def discover(paths: list[Path]) -> Iterator[tuple[Path, str]]:
             yield full, full.relative_to(root).as_posix()
 
 
+def _stream(tasks: list[Task], opts: Options) -> Iterator[FileResult]:
+    if opts.executor == "dask":
+        try:
+            from perfaudit.pipeline.dask_executor import run_dask
+        except ImportError as exc:
+            raise ExecutorError(
+                f"--executor dask needs dask.distributed ({exc.name} is missing): "
+                "pip install 'perfaudit[dask]'"
+            ) from None
+        return run_dask(tasks, opts.scheduler, opts.limits, client=opts.client)
+    if opts.executor != "local":
+        raise ExecutorError(f"unknown executor {opts.executor!r}")
+    if opts.jobs <= 0:
+        return run_inline(tasks)
+    return run_local(tasks, opts.jobs, opts.limits)
+
+
 def execute(
     tasks: list[Task], opts: Options, on_done: Callable[[FileResult], None] | None = None
 ) -> list[FileResult]:
     """Run the per-file work with the chosen executor; results in task order."""
     if not tasks:
         return []
-    bar = _progress(len(tasks)) if opts.progress else None
-    if opts.executor == "dask":
-        from perfaudit.pipeline.dask_executor import run_dask
-
-        stream = run_dask(tasks, opts.scheduler, opts.limits)
-    elif opts.jobs <= 0:
-        stream = run_inline(tasks)
-    else:
-        stream = run_local(tasks, opts.jobs, opts.limits)
     by_name: dict[str, FileResult] = {}
-    for result in stream:
-        by_name[result.file] = result
-        if result.fatal is not None:
-            log.warning(
-                "%s: %s (%s)", result.file, result.fatal.rule, result.detail or result.fatal.message
-            )
-        else:
-            log.info(
-                "%s: %d form(s), %d page(s), %.2fs",
-                result.file,
-                len(result.forms),
-                result.pages,
-                result.seconds,
-            )
-        if on_done:
-            on_done(result)
-        if bar:
+    with _progress(len(tasks), opts.progress) as bar:
+        for result in _stream(tasks, opts):
+            by_name[result.file] = result
+            _log_result(result)
+            if on_done:
+                on_done(result)
             bar.update(1)
-    if bar:
-        bar.close()
     return [by_name[t.display] for t in tasks if t.display in by_name]
 
 
-def _progress(total: int):
+def _log_result(result: FileResult) -> None:
+    if result.fatal is not None:
+        log.info(
+            "%s: %s (%s)", result.file, result.fatal.rule, result.detail or result.fatal.message
+        )
+    else:
+        log.info(
+            "%s: %d form(s), %d page(s), %.2fs%s",
+            result.file,
+            len(result.forms),
+            result.pages,
+            result.seconds,
+            f" ({result.detail})" if result.detail else "",
+        )
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def _progress(total: int, enabled: bool):
+    """A tqdm bar on stderr; log lines printed meanwhile go above it."""
+    if not enabled:
+        yield _NoBar()
+        return
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="file", desc="perfaudit", leave=False)
+    logger = logging.getLogger("perfaudit")
+    saved = list(logger.handlers)
+    swapped = []
+    for handler in saved:
+        if type(handler) is logging.StreamHandler:  # the console, not a log file
+            writer = _TqdmHandler(tqdm)
+            writer.setLevel(handler.level)
+            writer.setFormatter(handler.formatter)
+            swapped.append(writer)
+        else:
+            swapped.append(handler)
+    logger.handlers[:] = swapped
+    try:
+        with tqdm(
+            total=total, unit="file", desc="perfaudit", leave=False, dynamic_ncols=True
+        ) as bar:
+            yield bar
+    finally:
+        logger.handlers[:] = saved
+
+
+class _TqdmHandler(logging.Handler):
+    """Console log lines printed above the progress bar instead of through it."""
+
+    def __init__(self, tqdm_class):
+        super().__init__()
+        self.tqdm = tqdm_class
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.tqdm.write(self.format(record), file=sys.stderr)
+        except Exception:
+            self.handleError(record)
 
 
 def collect(results: list[FileResult], policy: Policy) -> tuple[list[Form], list[Finding]]:
@@ -125,15 +220,19 @@ class RunSummary:
     seconds: float = 0.0
     removed: int = 0
     by_severity: dict[str, int] = field(default_factory=dict)
+    by_status: dict[str, int] = field(default_factory=dict)
+    executor: str = "local"
+    fingerprint: str = ""
 
     def to_json(self) -> dict:
         return dict(self.__dict__)
 
     def line(self) -> str:
         sev = ", ".join(f"{k} {v}" for k, v in sorted(self.by_severity.items()))
+        removed = f", {self.removed} removed" if self.removed else ""
         return (
             f"{self.files_seen} files ({self.processed} processed, {self.unchanged} unchanged, "
-            f"{self.failed} unreadable), {self.forms} forms, {self.pages} pages, "
+            f"{self.failed} unreadable{removed}), {self.forms} forms, {self.pages} pages, "
             f"{self.findings} findings ({sev or 'none'}) in {self.seconds:.1f}s"
         )
 
@@ -146,32 +245,65 @@ def run_job(inbox: Path, outdir: Path, policy: Policy, opts: Options) -> RunSumm
     """Process new and changed files under INBOX; rewrite OUTDIR's outputs for everything current."""
     outdir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    summary = RunSummary(started=_now())
+    summary = RunSummary(started=_now(), executor=opts.executor)
+    fingerprint = code_fingerprint()
+    summary.fingerprint = fingerprint
     with OutdirLock(outdir):
+        _clean_leftovers(outdir)
         state = State(outdir)
         try:
+            state.begin_run(summary.started, fingerprint)
+            known = state.paths()
             current: dict[str, FileResult] = {}
+            sources: dict[str, Path] = {}
             tasks: list[Task] = []
+            skip = outdir.resolve()  # OUTDIR inside INBOX: our own outputs are not input
             for real, display in discover([inbox]):
+                if real.resolve().is_relative_to(skip):
+                    continue
                 summary.files_seen += 1
+                sources[display] = real
                 try:
                     sha = sha256_of(real)
                 except OSError as exc:
-                    log.warning("%s: cannot read (%s)", display, exc)
-                    sha = ""
-                cached = state.cached(display, sha) if sha else None
+                    log.info("%s: cannot read (%s)", display, exc)
+                    current[display] = failed(
+                        display, "", "CORRUPT", f"文件无法读取：{exc.strerror}", str(exc)
+                    )
+                    continue
+                cached = state.cached(display, sha, fingerprint, opts.limits.timeout)
                 if cached is not None:
                     current[display] = cached
                     summary.unchanged += 1
                 else:
-                    tasks.append(Task(str(real), display, sha or None))
-            for result in execute(tasks, opts, on_done=lambda r: state.store(r, _now())):
-                current[result.file] = result
+                    tasks.append(Task(str(real), display, sha))
+
+            def keep(result: FileResult) -> None:
+                # the outputs are built from what the state returns, so this run and a
+                # rerun that reads the result back write byte-identical files
+                current[result.file] = state.store(result, fingerprint, opts.limits.timeout)
+
+            execute(tasks, opts, on_done=keep)
+            state.commit()
             summary.processed = len(tasks)
-            summary.removed = state.forget_except(set(current))
+            removed = state.forget_except(set(current))
+            summary.removed = len(removed)
             results = [current[k] for k in sorted(current)]
             forms, findings = collect(results, policy)
-            write_outputs(outdir, forms, findings)
+            changes = {
+                "new": [t.display for t in tasks if t.display not in known],
+                "changed": [t.display for t in tasks if t.display in known],
+                "removed": removed,
+                "unchanged": summary.unchanged,
+                "started": summary.started,
+            }
+            write_outputs(
+                outdir,
+                forms,
+                findings,
+                report=(results, sources, changes, policy),
+                limits=opts.limits,
+            )
             summary.failed = sum(
                 1 for r in results if r.fatal is not None and r.fatal.rule != "NO_FORM_FOUND"
             )
@@ -180,25 +312,144 @@ def run_job(inbox: Path, outdir: Path, policy: Policy, opts: Options) -> RunSumm
             summary.pages = sum(r.pages for r in results)
             for f in findings:
                 summary.by_severity[f.severity] = summary.by_severity.get(f.severity, 0) + 1
+            for r in results:
+                summary.by_status[r.status] = summary.by_status.get(r.status, 0) + 1
             summary.finished = _now()
             summary.seconds = round(time.perf_counter() - t0, 3)
             _write_summary(outdir, summary)
-            state.record_run(summary.started, summary.finished, json.dumps(summary.to_json()))
+            state.finish_run(summary.finished, json.dumps(summary.to_json(), ensure_ascii=False))
+        except BaseException as exc:
+            with contextlib.suppress(Exception):
+                state.commit()  # keep every result that arrived
+                state.abandon_run("failed" if isinstance(exc, Exception) else "interrupted")
+            raise
         finally:
             state.close()
     return summary
 
 
-def write_outputs(outdir: Path, forms: list[Form], findings: list[Finding]) -> None:
-    export.write_findings_csv(outdir / "findings.csv", findings)
-    export.write_findings_xlsx(outdir / "findings.xlsx", findings)
-    export.write_forms_jsonl(outdir / "forms.jsonl", forms)
-    export.write_forms_csv(outdir / "forms.csv", forms, findings)
+def write_outputs(
+    outdir: Path,
+    forms: list[Form],
+    findings: list[Finding],
+    report: tuple | None = None,
+    limits: Limits | None = None,
+) -> None:
+    """Write every output into a staging folder, then rename each into OUTDIR.
+
+    Each file is replaced atomically; a kill between two renames leaves some
+    outputs from this run and some from the previous one, and the next run
+    rewrites them all. `report` = (results, sources, changes, policy) also
+    writes report.html; a failure there is logged and costs only that page.
+    """
+    staging = outdir / f".staging-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    try:
+        export.write_findings_csv(staging / "findings.csv", findings)
+        export.write_findings_xlsx(staging / "findings.xlsx", findings, forms=forms)
+        export.write_forms_jsonl(staging / "forms.jsonl", forms)
+        export.write_forms_csv(staging / "forms.csv", forms, findings)
+        names = list(OUTPUTS)
+        if report is not None and _write_report(
+            staging / REPORT, forms, findings, *report, limits=limits
+        ):
+            names.append(REPORT)
+        mode = _file_mode()
+        for name in names:
+            os.chmod(staging / name, mode)  # mkstemp made it 0600; people need to read it
+        for name in names:
+            os.replace(staging / name, outdir / name)
+        _fsync_dir(outdir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
-def _write_summary(outdir: Path, summary: RunSummary) -> None:
+def _write_report(
+    path: Path,
+    forms: list[Form],
+    findings: list[Finding],
+    results: list[FileResult],
+    sources: dict[str, Path],
+    changes: dict,
+    policy: Policy,
+    limits: Limits | None = None,
+) -> bool:
+    """report.html, the page for people; False (and a log line) if it could not be made.
+
+    It renders crops of the source PDFs with PDFium, in the driver: so it runs
+    in a forked child with a time and memory limit, where a hang or a crash on
+    an untrusted file costs the page, not the run (the findings are written).
+    """
+    try:
+        from perfaudit.pipeline import report
+    except ImportError:
+        return False
+    limits = limits or Limits()
+
+    def write() -> None:
+        report.write_report(path, results, forms, findings, sources, changes, policy=policy)
+
+    why = call_isolated(
+        write,
+        timeout=REPORT_TIMEOUT,
+        memory_mb=max(limits.memory_mb, 2048) if limits.memory_mb else 0,
+        what="report.html",
+    )
+    if why is not None or not path.is_file():
+        log.error("report.html not updated: writing it %s", why or "left no file")
+        return False
+    return True
+
+
+def _file_mode() -> int:
+    """0666 less the umask: what a plain open() would have made."""
+    try:  # read it without setting it: os.umask() would race with other threads
+        with open("/proc/self/status", encoding="ascii") as fh:
+            umask = next(int(ln.split()[1], 8) for ln in fh if ln.startswith("Umask:"))
+    except (OSError, StopIteration, ValueError, IndexError):
+        umask = os.umask(0o022)
+        os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _clean_leftovers(outdir: Path) -> None:
+    """Staging folders and temp files of a killed run (we hold the lock: nobody else writes)."""
+    for leftover in outdir.glob(".staging-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    for folder in (outdir, outdir / "runs"):
+        for tmp in folder.glob(".*.tmp"):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+    if (outdir / "runs").is_dir():
+        for run in (outdir / "runs").iterdir():
+            for tmp in run.glob(".*.tmp"):
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
+
+
+def _write_summary(outdir: Path, summary: RunSummary) -> Path:
     stamp = summary.started.replace(":", "").replace("-", "")
-    folder = outdir / "runs" / stamp
-    folder.mkdir(parents=True, exist_ok=True)
+    runs = outdir / "runs"
+    runs.mkdir(exist_ok=True)
+    folder, n = runs / stamp, 1
+    while True:  # two runs started in the same second keep both summaries
+        try:
+            folder.mkdir()
+            break
+        except FileExistsError:
+            n += 1
+            folder = runs / f"{stamp}-{n}"
     with export.atomic_writer(folder / "summary.json", "w", encoding="utf-8") as fh:
         json.dump(summary.to_json(), fh, ensure_ascii=False, indent=1)
+    os.chmod(folder / "summary.json", _file_mode())
+    return folder / "summary.json"

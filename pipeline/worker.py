@@ -2,21 +2,36 @@
 
 Never raises for bad input: an unreadable file becomes a FileResult with a
 fatal finding, which is how the contract accounts for every file.
+
+pdfminer (under pdfplumber) refuses some files that PDFium opens: files that
+need only an owner password (or whose crypt filter covers only attachments),
+and files with a broken cross-reference table that pdfminer reads as 0 pages
+(../shared/corpus/MANIFEST.tsv). Before such a file is called unreadable,
+PDFium writes a rebuilt, unencrypted copy and pdfminer reads that instead.
+A file that needs a user password stays ENCRYPTED: PDFium cannot open it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import logging
+import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
+from typing import IO
 
-from perfaudit.extract.document import ReadError, read_document, sha256_of
-from perfaudit.model import Finding, Form
+from perfaudit.extract.document import ReadError, check_header, read_document, sha256_of
+from perfaudit.model import Finding, Form, RawDocument
 from perfaudit.normalize.forms import build_forms
 from perfaudit.scoring.engine import fatal
 
 log = logging.getLogger(__name__)
+
+MEMORY_MESSAGE = "处理该文件所需内存超过上限，文件可能异常（如超大图像或压缩炸弹）"
 
 
 @dataclass
@@ -28,6 +43,18 @@ class FileResult:
     pages: int = 0
     seconds: float = 0.0
     detail: str = ""  # English cause for the log, when fatal
+    repaired: bool = False  # read from PDFium's rebuilt copy (see module doc)
+    transient: bool = False  # a failure of the machinery, not the file: retried next run
+
+    @property
+    def status(self) -> str:
+        """'ok', or the fatal rule (ENCRYPTED, CORRUPT, TIMEOUT, NO_FORM_FOUND)."""
+        return self.fatal.rule if self.fatal is not None else "ok"
+
+
+def failed(display: str, sha256: str, rule: str, message: str, detail: str = "") -> FileResult:
+    """The result of a file that could not be read: one fatal row."""
+    return FileResult(display, sha256, fatal=fatal(display, sha256, rule, message), detail=detail)
 
 
 def process_file(
@@ -36,30 +63,37 @@ def process_file(
     """Extract and normalize every form of one file."""
     start = time.perf_counter()
     display = display or str(path)
+    path = Path(path)
     try:
-        digest = sha256 or sha256_of(Path(path))
+        digest = sha256 or sha256_of(path)
     except OSError as exc:
-        return FileResult(
-            display,
-            "",
-            fatal=fatal(display, "", "CORRUPT", f"文件无法读取：{exc.strerror}"),
-            detail=str(exc),
-        )
+        return failed(display, "", "CORRUPT", f"文件无法读取：{exc.strerror}", str(exc))
+    repaired = False
     try:
-        doc = read_document(path, display_path=display, sha256=digest)
+        check_header(path)
+        try:
+            doc = read_document(path, display_path=display, sha256=digest)
+        except ReadError as err:
+            doc = _read_rebuilt_copy(path, display, digest, err)
+            repaired = True
         forms = build_forms(doc)
     except ReadError as err:
-        result = FileResult(
-            display, digest, fatal=fatal(display, digest, err.rule, err.message), detail=err.detail
+        result = failed(display, digest, err.rule, err.message, err.detail)
+    except MemoryError:
+        result = failed(display, digest, "CORRUPT", MEMORY_MESSAGE, "MemoryError")
+    except RecursionError as exc:
+        result = failed(
+            display, digest, "CORRUPT", "PDF文件结构损坏（引用循环），无法读取", repr(exc)
         )
     except Exception as exc:  # a parser bug must cost one file, not the run
-        log.debug("unexpected error on %s", display, exc_info=True)
+        # to the log file only: the console handler never prints tracebacks
+        log.info("internal error on %s", display, exc_info=True)
         message = f"处理文件时发生内部错误（{type(exc).__name__}），该文件未能审核，请联系维护人员"
-        result = FileResult(
-            display, digest, fatal=fatal(display, digest, "CORRUPT", message), detail=repr(exc)
-        )
+        result = failed(display, digest, "CORRUPT", message, f"internal error: {exc!r}")
     else:
-        result = FileResult(display, digest, forms=forms, pages=doc.n_pages)
+        result = FileResult(display, digest, forms=forms, pages=doc.n_pages, repaired=repaired)
+        if repaired:
+            result.detail = "read from PDFium's rebuilt copy"
         if not forms:
             result.fatal = fatal(
                 display,
@@ -69,3 +103,93 @@ def process_file(
             )
     result.seconds = time.perf_counter() - start
     return result
+
+
+def _read_rebuilt_copy(path: Path, display: str, digest: str, err: ReadError) -> RawDocument:
+    """Read PDFium's rebuilt, decrypted copy of a file pdfminer refused; else re-raise `err`."""
+    import pypdfium2
+    import pypdfium2.raw as pdfium_c
+
+    try:
+        pdf = pypdfium2.PdfDocument(str(path))
+    except Exception:  # PdfiumError: PDFium cannot open it either (user password, garbage)
+        raise err from None
+    try:
+        if len(pdf) == 0:
+            raise err
+        with _scratch_file() as (fh, scratch):
+            pdf.save(fh, flags=pdfium_c.FPDF_REMOVE_SECURITY)
+            fh.flush()
+            try:
+                doc = read_document(scratch, display_path=display, sha256=digest)
+            except ReadError:
+                raise err from None
+    except ReadError:
+        raise
+    except Exception as exc:  # PDFium could not write it: keep pdfminer's verdict
+        log.debug("rebuilding %s failed: %r", display, exc)
+        raise err from None
+    finally:
+        pdf.close()
+    log.info("%s: pdfminer refused it (%s); read PDFium's rebuilt copy", display, err.detail)
+    return doc
+
+
+@contextlib.contextmanager
+def _scratch_file() -> Iterator[tuple[IO[bytes], Path]]:
+    """A named temporary file, removed afterwards.
+
+    Named, not an unlinked file read through /proc/self/fd: PDFium resolves
+    symbolic links and cannot open a deleted file's /proc entry.
+    """
+    with tempfile.NamedTemporaryFile(prefix="perfaudit-", suffix=".pdf") as fh:
+        yield fh, Path(fh.name)
+
+
+# ---------------------------------------------------------- cache identity ---
+
+_FINGERPRINT: str | None = None
+
+# What a FileResult depends on besides the file's bytes: the extraction and
+# normalization code, the model, this module, and the PDF libraries. Scoring is
+# not here: findings are recomputed from the stored forms on every run.
+_CODE_PACKAGES = ("perfaudit", "perfaudit.extract", "perfaudit.normalize")
+_LIBRARIES = ("pdfplumber", "pdfminer.six", "pypdfium2", "rapidfuzz")
+RESULT_SCHEMA = "1"
+
+
+def code_fingerprint() -> str:
+    """A short hash of everything that shapes a FileResult (not the file itself).
+
+    A stored result is reused only when the fingerprint matches, so a new
+    extractor or a new pdfminer reprocesses every file on its first run.
+    Computed when this module is imported, right after the code it hashes
+    was loaded, so it describes the code this process runs.
+    """
+    global _FINGERPRINT
+    if _FINGERPRINT is None:
+        _FINGERPRINT = _compute_fingerprint()
+    return _FINGERPRINT
+
+
+def _compute_fingerprint() -> str:
+    import importlib
+
+    digest = hashlib.sha256(f"schema {RESULT_SCHEMA}\n".encode())
+    files: list[Path] = [Path(__file__)]
+    for name in _CODE_PACKAGES:
+        folder = Path(importlib.import_module(name).__file__).parent
+        files += [p for p in folder.iterdir() if p.suffix in (".py", ".toml")]
+    for p in sorted(files, key=lambda p: (p.parent.name, p.name)):
+        digest.update(f"{p.parent.name}/{p.name}\n".encode())
+        digest.update(p.read_bytes())
+    for lib in _LIBRARIES:
+        try:
+            version = metadata.version(lib)
+        except metadata.PackageNotFoundError:
+            version = "-"
+        digest.update(f"{lib} {version}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+code_fingerprint()
