@@ -23,6 +23,7 @@ from pathlib import Path
 from perfaudit import __version__
 from perfaudit.pipeline import export
 from perfaudit.pipeline.executors import ExecutorError, Limits, Task
+from perfaudit.pipeline.history import merge_waivers, waivers_from_workbook
 from perfaudit.pipeline.job import Options, collect, discover, execute, run_job
 from perfaudit.pipeline.state import LockedError
 from perfaudit.scoring.policy import PolicyError, builtin_policies, load_policy
@@ -168,7 +169,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--out", type=Path, required=True, help="OUTDIR for findings, forms, state, logs"
     )
+    p.add_argument(
+        "--waivers",
+        type=Path,
+        help="a waivers.csv (key,reason,who,until) besides INBOX/waivers.csv and OUTDIR/waivers.csv",
+    )
     _common(p)
+
+    p = sub.add_parser(
+        "waive",
+        help="read the waivers typed into findings.xlsx into waivers.csv",
+        description=(
+            "Auditors set a finding aside by filling its waiver_reason (and waived_by, "
+            "waiver_until: YYYY-MM-DD) cells in OUTDIR/findings.xlsx. This command reads "
+            "those rows back into a waivers.csv; the next run marks the findings `waived` "
+            "until the date, and they stop counting in the summary."
+        ),
+        epilog="example: perfaudit waive out/findings.xlsx   # writes out/waivers.csv",
+    )
+    p.add_argument("workbook", type=Path, help="a findings.xlsx written by perfaudit run")
+    p.add_argument("--into", type=Path, help="waivers.csv to update (default: beside the workbook)")
+    p.add_argument("-q", "--quiet", action="store_true", help="only errors on the terminal")
+    p.add_argument("-v", "--verbose", action="store_true", help="more detail")
     return parser
 
 
@@ -304,6 +326,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     opts = _options(args)
+    opts.waivers = args.waivers
     if not args.inbox.is_dir():
         what = "is not a folder" if args.inbox.exists() else "does not exist"
         raise UsageError(f"perfaudit run: inbox {args.inbox} {what}")
@@ -317,6 +340,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"perfaudit: {summary.line()}")
         print(f"perfaudit: findings in {args.out / 'findings.csv'}")
+    return 0
+
+
+def cmd_waive(args: argparse.Namespace) -> int:
+    if not args.workbook.is_file():
+        raise UsageError(f"perfaudit waive: {args.workbook} does not exist")
+    target = args.into or args.workbook.parent / "waivers.csv"
+    try:
+        waivers = waivers_from_workbook(args.workbook)
+    except (ValueError, KeyError, OSError) as exc:  # not our workbook, a bad date, unreadable
+        raise UsageError(f"perfaudit waive: {exc}") from None
+    merge_waivers(target, waivers)
+    if not args.quiet:
+        print(f"perfaudit: {len(waivers)} waiver(s) written to {target}")
     return 0
 
 
@@ -339,7 +376,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         _setup_logging(args)
-        code = {"extract": cmd_extract, "audit": cmd_audit, "run": cmd_run}[args.command](args)
+        commands = {"extract": cmd_extract, "audit": cmd_audit, "run": cmd_run, "waive": cmd_waive}
+        code = commands[args.command](args)
     except UsageError as exc:
         print(str(exc).splitlines()[0], file=sys.stderr)  # already "perfaudit <command>: …"
         return 1

@@ -123,23 +123,24 @@ def merge_waivers(path: Path, new: list[Waiver]) -> int:
 
 
 def waivers_from_workbook(path: Path) -> list[Waiver]:
-    """Waivers an auditor typed into findings.xlsx's waive_reason / waived_by / waive_until columns."""
+    """Waivers an auditor typed into findings.xlsx: rows whose waiver_reason cell is filled
+    (with waived_by and waiver_until, a YYYY-MM-DD date or a date cell, optional)."""
     from openpyxl import load_workbook
 
     ws = load_workbook(path, read_only=True)["findings"]
     rows = ws.iter_rows(values_only=True)
     header = [str(h or "") for h in next(rows, [])]
-    if "key" not in header or "waive_reason" not in header:
+    if "key" not in header or "waiver_reason" not in header:
         raise ValueError(
-            f"{path}: no key / waive_reason columns (is it a perfaudit findings.xlsx?)"
+            f"{path}: no key / waiver_reason columns (is it a perfaudit findings.xlsx?)"
         )
     col = {name: header.index(name) for name in header}
     out = []
     for row in rows:
-        reason = str(row[col["waive_reason"]] or "").strip()
+        reason = str(row[col["waiver_reason"]] or "").strip()
         if not reason:
             continue
-        until = row[col["waive_until"]] if "waive_until" in col else None
+        until = row[col["waiver_until"]] if "waiver_until" in col else None
         if isinstance(until, str):
             until = date.fromisoformat(until.strip()) if until.strip() else None
         elif until is not None and hasattr(until, "date"):
@@ -184,9 +185,11 @@ def update_history(db: sqlite3.Connection, findings: list[Finding], now: str) ->
         if first is None or resolved is not None:  # never seen, or came back after being fixed
             first = now
             new.append(f)
-        f.first_seen = first
+        # people think in nights: a finding is new on the day it first appeared, so a second
+        # run the same day writes the same files
+        f.first_seen = first[:10]
         if f.status != "waived":
-            f.status = "new" if first == now else "open"
+            f.status = "new" if first[:10] == now[:10] else "open"
         db.execute(
             "INSERT OR REPLACE INTO findings_seen (key, first_seen, last_seen, resolved_at, row) VALUES (?,?,?,NULL,?)",
             (f.key, first, now, _row_json(f)),

@@ -26,7 +26,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from perfaudit.extract.document import sha256_of
@@ -40,6 +40,15 @@ from perfaudit.pipeline.executors import (
     run_inline,
     run_local,
 )
+from perfaudit.pipeline.history import (
+    HISTORY_COLUMNS,
+    Changes,
+    apply_waivers,
+    assign_keys,
+    load_waivers,
+    update_history,
+    write_changes_csv,
+)
 from perfaudit.pipeline.state import OutdirLock, State
 from perfaudit.pipeline.worker import FileResult, code_fingerprint, failed
 from perfaudit.scoring.engine import audit_forms, sort_findings
@@ -49,6 +58,8 @@ log = logging.getLogger("perfaudit")
 
 OUTPUTS = ("findings.csv", "findings.xlsx", "forms.jsonl", "forms.csv")
 REPORT = "report.html"
+CHANGES = "changes.csv"  # tonight's new and resolved findings (also kept in runs/<ts>/)
+WAIVERS = "waivers.csv"  # in INBOX or OUTDIR: findings set aside by auditors
 REPORT_TIMEOUT = 900.0  # seconds allowed for writing report.html
 SUMMARY_KEYS = (
     "started",
@@ -72,6 +83,7 @@ class Options:
     scheduler: str | None = None
     progress: bool = False
     client: object | None = None  # a connected distributed.Client to reuse (executor dask)
+    waivers: Path | None = None  # besides INBOX/waivers.csv and OUTDIR/waivers.csv
 
 
 def discover(paths: list[Path]) -> Iterator[tuple[Path, str]]:
@@ -223,6 +235,10 @@ class RunSummary:
     by_status: dict[str, int] = field(default_factory=dict)
     executor: str = "local"
     fingerprint: str = ""
+    new_findings: int = 0  # first seen tonight
+    resolved_findings: int = 0  # gone since the last run
+    waived: int = 0  # set aside by a waiver: not counted in `findings`
+    waiver_problems: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return dict(self.__dict__)
@@ -233,7 +249,8 @@ class RunSummary:
         return (
             f"{self.files_seen} files ({self.processed} processed, {self.unchanged} unchanged, "
             f"{self.failed} unreadable{removed}), {self.forms} forms, {self.pages} pages, "
-            f"{self.findings} findings ({sev or 'none'}) in {self.seconds:.1f}s"
+            f"{self.findings} findings ({sev or 'none'}; {self.new_findings} new, "
+            f"{self.resolved_findings} resolved, {self.waived} waived) in {self.seconds:.1f}s"
         )
 
 
@@ -259,8 +276,8 @@ def run_job(inbox: Path, outdir: Path, policy: Policy, opts: Options) -> RunSumm
             tasks: list[Task] = []
             skip = outdir.resolve()  # OUTDIR inside INBOX: our own outputs are not input
             for real, display in discover([inbox]):
-                if real.resolve().is_relative_to(skip):
-                    continue
+                if real.resolve().is_relative_to(skip) or display == WAIVERS:
+                    continue  # our own outputs, and the auditors' waivers, are not input
                 summary.files_seen += 1
                 sources[display] = real
                 try:
@@ -290,6 +307,7 @@ def run_job(inbox: Path, outdir: Path, policy: Policy, opts: Options) -> RunSumm
             summary.removed = len(removed)
             results = [current[k] for k in sorted(current)]
             forms, findings = collect(results, policy)
+            history = _history(state, inbox, outdir, opts, forms, findings, summary)
             changes = {
                 "new": [t.display for t in tasks if t.display not in known],
                 "changed": [t.display for t in tasks if t.display in known],
@@ -303,20 +321,26 @@ def run_job(inbox: Path, outdir: Path, policy: Policy, opts: Options) -> RunSumm
                 findings,
                 report=(results, sources, changes, policy),
                 limits=opts.limits,
+                history=history,
             )
             summary.failed = sum(
                 1 for r in results if r.fatal is not None and r.fatal.rule != "NO_FORM_FOUND"
             )
             summary.forms = len(forms)
-            summary.findings = len(findings)
+            counted = [f for f in findings if f.status != "waived"]
+            summary.findings = len(counted)
+            summary.waived = len(findings) - len(counted)
             summary.pages = sum(r.pages for r in results)
-            for f in findings:
+            for f in counted:
                 summary.by_severity[f.severity] = summary.by_severity.get(f.severity, 0) + 1
             for r in results:
                 summary.by_status[r.status] = summary.by_status.get(r.status, 0) + 1
             summary.finished = _now()
             summary.seconds = round(time.perf_counter() - t0, 3)
-            _write_summary(outdir, summary)
+            summary_path = _write_summary(outdir, summary)
+            history_path = summary_path.parent / CHANGES
+            shutil.copyfile(outdir / CHANGES, history_path)
+            os.chmod(history_path, _file_mode())
             state.finish_run(summary.finished, json.dumps(summary.to_json(), ensure_ascii=False))
         except BaseException as exc:
             with contextlib.suppress(Exception):
@@ -328,12 +352,40 @@ def run_job(inbox: Path, outdir: Path, policy: Policy, opts: Options) -> RunSumm
     return summary
 
 
+def _history(
+    state: State,
+    inbox: Path,
+    outdir: Path,
+    opts: Options,
+    forms: list[Form],
+    findings: list[Finding],
+    summary: RunSummary,
+) -> Changes:
+    """Keys, waivers and new/open/resolved for tonight's findings (pipeline/history.py)."""
+    assign_keys(findings, forms)
+    waivers: dict = {}
+    for path in (inbox / WAIVERS, outdir / WAIVERS, opts.waivers):
+        if path is None:
+            continue
+        found, problems = load_waivers(path)
+        waivers.update(found)
+        for problem in problems:
+            log.warning("waivers: %s", problem)
+        summary.waiver_problems.extend(problems)
+    apply_waivers(findings, waivers, date.fromisoformat(summary.started[:10]))
+    changes = update_history(state.db, findings, summary.started)
+    summary.new_findings = len(changes.new)
+    summary.resolved_findings = len(changes.resolved)
+    return changes
+
+
 def write_outputs(
     outdir: Path,
     forms: list[Form],
     findings: list[Finding],
     report: tuple | None = None,
     limits: Limits | None = None,
+    history: Changes | None = None,
 ) -> None:
     """Write every output into a staging folder, then rename each into OUTDIR.
 
@@ -346,11 +398,16 @@ def write_outputs(
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     try:
-        export.write_findings_csv(staging / "findings.csv", findings)
-        export.write_findings_xlsx(staging / "findings.xlsx", findings, forms=forms)
+        extra = HISTORY_COLUMNS if history is not None else None
+        export.write_findings_csv(staging / "findings.csv", findings, extra=extra)
+        export.write_findings_xlsx(staging / "findings.xlsx", findings, extra=extra, forms=forms)
         export.write_forms_jsonl(staging / "forms.jsonl", forms)
         export.write_forms_csv(staging / "forms.csv", forms, findings)
-        names = list(OUTPUTS)
+        export.write_indicators_csv(staging / "indicators.csv", forms)
+        names = [*OUTPUTS, "indicators.csv"]
+        if history is not None:
+            write_changes_csv(staging / CHANGES, history)
+            names.append(CHANGES)
         if report is not None and _write_report(
             staging / REPORT, forms, findings, *report, limits=limits
         ):

@@ -62,7 +62,7 @@ def test_new_then_open_then_resolved(seed1):
     night2 = update_history(db, findings, "2026-11-02T00:00:00Z")
     assert not night2.new and not night2.resolved
     assert {f.status for f in findings} == {"open"}
-    assert {f.first_seen for f in findings} == {"2026-11-01T00:00:00Z"}
+    assert {f.first_seen for f in findings} == {"2026-11-01"}  # the night, as auditors count
 
     # the unit corrects the 满意度 row: its UNDER_SCORED finding goes away
     fixed = copy.deepcopy(seed1)
