@@ -314,6 +314,7 @@ def run_job(inbox: Path, outdir: Path, policy: Policy, opts: Options) -> RunSumm
                 "removed": removed,
                 "unchanged": summary.unchanged,
                 "started": summary.started,
+                "resolved_findings": history.resolved,
             }
             write_outputs(
                 outdir,

@@ -549,6 +549,8 @@ def _finding_html(f: Finding, anchor: str) -> str:
         head.append(f'<span class="ind">指标：{_e(f.indicator)}</span>')
     if f.page:
         head.append(f'<span class="pg">第{_e(f.page)}页</span>')
+    if f.status in STATUS_LABEL:
+        head.append(f'<span class="st {_e(f.status)}">{STATUS_LABEL[f.status]}</span>')
     head.append(
         f'<a class="anchor" href="#{_e(quote(anchor, safe=""))}" title="链接到此问题">#</a>'
     )
@@ -558,6 +560,11 @@ def _finding_html(f: Finding, anchor: str) -> str:
         f'<div class="fh">{"".join(head)}</div>',
         f'<p class="msg">{_e(f.message)}</p>',
     ]
+    if f.status == "waived":
+        until = f"，至{_e(f.waiver_until)}" if f.waiver_until else ""
+        parts.append(
+            f'<p class="waiver">已豁免：{_e(f.waiver_reason)}（{_e(f.waived_by)}{until}）</p>'
+        )
     if f.expected or f.found:
         ef = []
         if f.expected:
@@ -697,6 +704,50 @@ def _forms_index_html(forms: list[Form], findings: list[Finding], policy: Policy
         + "".join(rows)
         + "</tbody></table></div></details>"
     )
+
+
+STATUS_LABEL = {"new": "今晚新增", "waived": "已豁免"}
+
+
+def _tonight_html(findings: list[Finding], changes: Mapping | None, anchors: dict[int, str]) -> str:
+    """Tonight's new findings and the ones resolved since the last run, before everything else."""
+    new = [f for f in findings if f.status == "new"]
+    resolved = list((changes or {}).get("resolved_findings") or [])
+    if not new and not resolved:
+        return ""
+
+    def line(project: str, rule: str, indicator: str, message: str, href: str | None) -> str:
+        what = f"{_e(project or '')} · {_e(_rule_name(rule))}" + (
+            f" · {_e(indicator)}" if indicator else ""
+        )
+        link = f'<a href="#{_e(quote(href, safe=""))}">{what}</a>' if href else what
+        return f"<li>{link}：{_e(message)}</li>"
+
+    parts = ['<section class="tonight"><h2>今晚的变化</h2>']
+    if new:
+        items = "".join(
+            line(f.project, f.rule, f.indicator, f.message, anchors.get(id(f))) for f in new[:200]
+        )
+        more = f"<li>……另有 {len(new) - 200} 条</li>" if len(new) > 200 else ""
+        parts.append(
+            f"<details open><summary>新增问题 <b>{len(new)}</b> 条</summary><ul>{items}{more}</ul></details>"
+        )
+    if resolved:
+        items = "".join(
+            line(
+                r.get("project"),
+                r.get("rule", ""),
+                r.get("indicator", ""),
+                r.get("message", ""),
+                None,
+            )
+            for r in resolved[:200]
+        )
+        parts.append(
+            f"<details open><summary>已解决问题 <b>{len(resolved)}</b> 条</summary><ul>{items}</ul></details>"
+        )
+    parts.append("</section>")
+    return "".join(parts)
 
 
 def _changes_html(view: dict[str, Any], changes: Mapping | None) -> str:
@@ -905,7 +956,8 @@ def render_report(
         '<header class="top"><div class="wrap"><h1>审核报告</h1>'
         '<span class="sub">财政项目支出绩效自评表 · 自动复核结果，供审核人员核实</span>'
         f'<span class="meta">{meta}</span></div></header>'
-        f'<div class="wrap">{summary}{_changes_html(view, changes)}'
+        f'<div class="wrap">{_tonight_html(findings, changes, anchors)}{summary}'
+        f"{_changes_html(view, changes)}"
         f"{_forms_index_html(forms, [*other, *fatal], policy, cards)}</div>"
         f"{toolbar}"
         f'<main class="wrap" id="cards">{_fatal_html(fatal, anchors, marked)}'
