@@ -102,6 +102,9 @@ def _child_main(task: Task, limits: Limits, conn: Connection, parent: int) -> No
     _cap_memory(limits.memory_mb)
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a PDFium crash dumps no core
+    # one worker per core: OCR in a worker gets one onnxruntime thread, not all cores
+    # (multiprocessing.parent_process() cannot tell a plain fork from the driver)
+    os.environ.setdefault("PERFAUDIT_OCR_THREADS", "1")
     try:
         result = process_file(task.path, task.display, task.sha256)
     except MemoryError:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import IO
 
 from perfaudit.extract.document import ReadError, check_header, read_document, sha256_of
-from perfaudit.model import Finding, Form, RawDocument
+from perfaudit.model import Finding, Form, RawDocument, Row, TextLine
 from perfaudit.normalize.forms import build_forms
 from perfaudit.scoring.engine import fatal
 
@@ -50,6 +50,20 @@ class FileResult:
     def status(self) -> str:
         """'ok', or the fatal rule (ENCRYPTED, CORRUPT, TIMEOUT, NO_FORM_FOUND)."""
         return self.fatal.rule if self.fatal is not None else "ok"
+
+
+def _no_form_message(doc: RawDocument) -> str:
+    """Say what the file is when it is a look-alike: a 绩效目标表 holds targets, not results."""
+    texts = [it.text for it in doc.items if isinstance(it, TextLine)]
+    texts += [c.text for it in doc.items if isinstance(it, Row) for c in it.cells[:1]]
+    if any("绩效目标表" in "".join(t.split()) for t in texts):
+        return (
+            f"文件可以打开（共{doc.n_pages}页），其中是绩效目标表（只有目标值，没有完成值和得分），"
+            "不是绩效自评表，未审核"
+        )
+    if doc.n_pages == 0:
+        return "文件可以打开，但没有任何页面"
+    return f"文件可以打开（共{doc.n_pages}页），但未找到绩效自评表"
 
 
 def failed(display: str, sha256: str, rule: str, message: str, detail: str = "") -> FileResult:
@@ -95,12 +109,7 @@ def process_file(
         if repaired:
             result.detail = "read from PDFium's rebuilt copy"
         if not forms:
-            result.fatal = fatal(
-                display,
-                digest,
-                "NO_FORM_FOUND",
-                f"文件可以打开（共{doc.n_pages}页），但未找到绩效自评表",
-            )
+            result.fatal = fatal(display, digest, "NO_FORM_FOUND", _no_form_message(doc))
     result.seconds = time.perf_counter() - start
     return result
 

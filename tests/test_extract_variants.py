@@ -60,3 +60,10 @@ def test_same_form_same_json_whatever_the_layout(family):
         forms = process_file(path).forms
         assert len(forms) == 1, path.name
         assert _content(forms[0].to_json()) == expected, path.name
+
+
+def test_a_target_table_is_named_as_such():
+    """A 部门整体预算绩效目标表 has targets but no results: not audited, and the row says why."""
+    result = process_file(VARIANTS / "zhanjiang_2024_bumenzhengti.pdf")
+    assert result.fatal is not None and result.fatal.rule == "NO_FORM_FOUND"
+    assert "绩效目标表" in result.fatal.message and "不是绩效自评表" in result.fatal.message
