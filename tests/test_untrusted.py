@@ -163,3 +163,24 @@ def test_odd_file_names_work(tmp_path):
     assert sorted(r[0] for r in rows) == sorted(names)
     # nothing was written outside OUTDIR
     assert sorted(p.name for p in tmp_path.iterdir()) == ["inbox", "out"]
+
+
+def test_symbolic_links_in_the_inbox_are_skipped_with_a_note(tmp_path):
+    """Links are not followed: one could loop back into the inbox or lead outside it."""
+    inbox, outside = tmp_path / "inbox", tmp_path / "outside"
+    inbox.mkdir()
+    outside.mkdir()
+    shutil.copy(SAMPLES / "seed_5_fuxujin.pdf", inbox / "real.pdf")
+    shutil.copy(SAMPLES / "seed_1_fangxiulei.pdf", outside / "secret.pdf")
+    (inbox / "escape.pdf").symlink_to(outside / "secret.pdf")
+    (inbox / "loop").symlink_to(inbox, target_is_directory=True)
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "perfaudit.pipeline.cli", "run", str(inbox), "--out", str(out), "-v"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "symbolic link" in proc.stderr and "escape.pdf" in proc.stderr
+    assert [r[0] for r in _csv_cells(out / "forms.csv")[1:]] == ["real.pdf"]
+    logs = "".join(p.read_text("utf-8") for p in (out / "logs").iterdir())
+    assert "escape.pdf" in logs  # the note is kept in the run's log
