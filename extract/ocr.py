@@ -26,7 +26,7 @@ from pdfplumber.page import Page
 from perfaudit.extract import grid
 from perfaudit.extract.recognize import detect, recognize
 from perfaudit.extract.render import render_pdf_page
-from perfaudit.extract.textlayer import join_lines
+from perfaudit.extract.textlayer import join_lines, row_bbox
 from perfaudit.model import BBox, Cell, Item, Row, TextLine
 
 MIN_SCORE = 0.5  # lines the recognizer is less sure of are seals, scribbles or noise
@@ -396,16 +396,6 @@ def _points(box: tuple[float, float, float, float], scale: float) -> BBox:
     return (x0, y0, x1, y1)
 
 
-def _row_bbox(cells: list[Cell]) -> BBox:
-    # As in the text path: a vertically merged cell is taller than its row.
-    return (
-        min(c.bbox[0] for c in cells),
-        min(c.bbox[1] for c in cells),
-        max(c.bbox[2] for c in cells),
-        min(c.bbox[3] for c in cells),
-    )
-
-
 def table_rows(prepared: PreparedPage, table: grid.Table, t_index: int, page_no: int) -> list[Row]:
     """Rows of one table (a merged cell once, in its top row), every cell read."""
     grid_rows = grid.rows_of(table)
@@ -417,7 +407,7 @@ def table_rows(prepared: PreparedPage, table: grid.Table, t_index: int, page_no:
             text, conf = next(reads)
             bbox = _points(gcell.box, prepared.scale)
             cells.append(Cell(text=text, page=page_no, bbox=bbox, confidence=round(conf, 4)))
-        rows.append(Row(cells=cells, page=page_no, bbox=_row_bbox(cells), table=t_index))
+        rows.append(Row(cells=cells, page=page_no, bbox=row_bbox(cells), table=t_index))
     return rows
 
 

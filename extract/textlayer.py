@@ -75,7 +75,7 @@ def table_rows(page: Page, table_index: int, table: Any, page_no: int) -> list[R
         ]
         if not cells:
             continue
-        rows.append(Row(cells=cells, page=page_no, bbox=_row_bbox(cells), table=table_index))
+        rows.append(Row(cells=cells, page=page_no, bbox=row_bbox(cells), table=table_index))
     return rows
 
 
@@ -83,7 +83,7 @@ def _bbox(box: tuple[float, float, float, float]) -> BBox:
     return (float(box[0]), float(box[1]), float(box[2]), float(box[3]))
 
 
-def _row_bbox(cells: list[Cell]) -> BBox:
+def row_bbox(cells: list[Cell]) -> BBox:
     # A vertically merged cell is taller than its row: the row is as tall as its shortest cell.
     return (
         min(c.bbox[0] for c in cells),

@@ -24,7 +24,7 @@ from perfaudit import __version__
 from perfaudit.pipeline import export
 from perfaudit.pipeline.executors import ExecutorError, Limits, Task
 from perfaudit.pipeline.history import merge_waivers, waivers_from_workbook
-from perfaudit.pipeline.job import Options, collect, discover, execute, run_job
+from perfaudit.pipeline.job import Options, collect, dask_module, discover, execute, run_job
 from perfaudit.pipeline.state import LockedError
 from perfaudit.scoring.policy import PolicyError, builtin_policies, load_policy
 
@@ -264,13 +264,7 @@ def _executor(opts: Options) -> Iterator[None]:
     if opts.executor != "dask":
         yield
         return
-    try:
-        from perfaudit.pipeline import dask_executor
-    except ImportError as exc:
-        raise ExecutorError(
-            f"--executor dask needs dask.distributed ({exc.name} is missing): "
-            "pip install 'perfaudit[dask]'"
-        ) from None
+    dask_executor = dask_module()
     dask_executor.route_logs_to_root()
     client = dask_executor.connect(opts.scheduler)
     try:

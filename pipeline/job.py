@@ -112,16 +112,21 @@ def discover(paths: list[Path]) -> Iterator[tuple[Path, str]]:
             yield full, full.relative_to(root).as_posix()
 
 
+def dask_module():
+    """perfaudit.pipeline.dask_executor, or a one-line error when Dask is not installed."""
+    try:
+        from perfaudit.pipeline import dask_executor
+    except ImportError as exc:
+        raise ExecutorError(
+            f"--executor dask needs dask.distributed ({exc.name} is missing): "
+            "pip install 'perfaudit[dask]'"
+        ) from None
+    return dask_executor
+
+
 def _stream(tasks: list[Task], opts: Options) -> Iterator[FileResult]:
     if opts.executor == "dask":
-        try:
-            from perfaudit.pipeline.dask_executor import run_dask
-        except ImportError as exc:
-            raise ExecutorError(
-                f"--executor dask needs dask.distributed ({exc.name} is missing): "
-                "pip install 'perfaudit[dask]'"
-            ) from None
-        return run_dask(tasks, opts.scheduler, opts.limits, client=opts.client)
+        return dask_module().run_dask(tasks, opts.scheduler, opts.limits, client=opts.client)
     if opts.executor != "local":
         raise ExecutorError(f"unknown executor {opts.executor!r}")
     if opts.jobs <= 0:
