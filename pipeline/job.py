@@ -112,6 +112,13 @@ def discover(paths: list[Path]) -> Iterator[tuple[Path, str]]:
             yield full, full.relative_to(root).as_posix()
 
 
+def _is_own_output(path: Path, inbox: Path, outdir: Path) -> bool:
+    """A file under OUTDIR when OUTDIR lies inside INBOX. (An INBOX inside OUTDIR, as
+    `make demo` lays it out, is input all the same.)"""
+    out, box = outdir.resolve(), inbox.resolve()
+    return out != box and out.is_relative_to(box) and path.resolve().is_relative_to(out)
+
+
 def dask_module():
     """perfaudit.pipeline.dask_executor, or a one-line error when Dask is not installed."""
     try:
@@ -279,9 +286,8 @@ def run_job(inbox: Path, outdir: Path, policy: Policy, opts: Options) -> RunSumm
             current: dict[str, FileResult] = {}
             sources: dict[str, Path] = {}
             tasks: list[Task] = []
-            skip = outdir.resolve()  # OUTDIR inside INBOX: our own outputs are not input
             for real, display in discover([inbox]):
-                if real.resolve().is_relative_to(skip) or display == WAIVERS:
+                if _is_own_output(real, inbox, outdir) or display == WAIVERS:
                     continue  # our own outputs, and the auditors' waivers, are not input
                 summary.files_seen += 1
                 sources[display] = real

@@ -208,6 +208,13 @@ def test_outdir_inside_the_inbox_is_not_read_as_input(tmp_path):
     assert summary["files_seen"] == 2 and summary["processed"] == 0
 
 
+def test_inbox_inside_the_outdir_is_read(tmp_path):
+    """`make demo` lays it out so: OUTDIR/inbox. Every file there is input."""
+    inbox = make_inbox(tmp_path / "out" / "inbox", small_samples()[:2])
+    summary = run_cli(inbox, tmp_path / "out")
+    assert summary["files_seen"] == 2 and summary["processed"] == 2 and summary["forms"] >= 2
+
+
 def test_empty_inbox_completes(tmp_path):
     (tmp_path / "inbox").mkdir()
     summary = run_cli(tmp_path / "inbox", tmp_path / "out")
