@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 
 from perfaudit.model import Finding, Form
 from perfaudit.scoring import funds, indicators, labels, totals
@@ -54,7 +54,3 @@ def fatal(file: str, sha256: str, rule: str, message: str) -> Finding:
         file=file, sha256=sha256, form=None, project=None, unit=None, rule=rule,
         severity="fatal", message=message,
     )  # fmt: skip
-
-
-def iter_rule_codes() -> Iterator[str]:
-    yield from SEVERITY
