@@ -24,9 +24,9 @@ import pypdfium2
 from pdfplumber.page import Page
 
 from perfaudit.extract import grid
+from perfaudit.extract.cells import join_lines, row_bbox
 from perfaudit.extract.recognize import detect, recognize
 from perfaudit.extract.render import render_pdf_page
-from perfaudit.extract.textlayer import join_lines, row_bbox
 from perfaudit.model import BBox, Cell, Item, Row, TextLine
 
 MIN_SCORE = 0.5  # lines the recognizer is less sure of are seals, scribbles or noise

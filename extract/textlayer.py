@@ -12,6 +12,8 @@ from typing import Any
 
 from pdfplumber.page import Page
 
+from perfaudit.extract.cells import join_lines, row_bbox
+from perfaudit.extract.norules import rebuild_rows, rules_missing
 from perfaudit.model import BBox, Cell, Item, Row, TextLine
 
 
@@ -40,29 +42,6 @@ class TextLayerSettings:
 DEFAULT_SETTINGS = TextLayerSettings()
 
 
-def join_lines(text: str | None) -> str:
-    """Join a cell's wrapped lines: `中心阵地面\\n积` → `中心阵地面积`.
-
-    A line break between two Latin letters or digits was a real space
-    (`完成 2 次`), anywhere else it is a wrap artefact.
-    """
-    if not text:
-        return ""
-    parts = [p.strip() for p in text.split("\n")]
-    out = ""
-    for part in parts:
-        if not part:
-            continue
-        if out and _is_latin(out[-1]) and _is_latin(part[0]):
-            out += " "
-        out += part
-    return out
-
-
-def _is_latin(ch: str) -> bool:
-    return ch.isascii() and ch.isalnum()
-
-
 def table_rows(page: Page, table_index: int, table: Any, page_no: int) -> list[Row]:
     """Rows of one pdfplumber table, keeping only the cells that exist (merged cells once)."""
     texts = table.extract()
@@ -81,16 +60,6 @@ def table_rows(page: Page, table_index: int, table: Any, page_no: int) -> list[R
 
 def _bbox(box: tuple[float, float, float, float]) -> BBox:
     return (float(box[0]), float(box[1]), float(box[2]), float(box[3]))
-
-
-def row_bbox(cells: list[Cell]) -> BBox:
-    # A vertically merged cell is taller than its row: the row is as tall as its shortest cell.
-    return (
-        min(c.bbox[0] for c in cells),
-        min(c.bbox[1] for c in cells),
-        max(c.bbox[2] for c in cells),
-        min(c.bbox[3] for c in cells),
-    )
 
 
 def text_lines_outside(page: Page, boxes: list[BBox], page_no: int) -> list[TextLine]:
@@ -125,7 +94,10 @@ def page_items(
     tables = page.find_tables(settings.table)
     rows: list[Row] = []
     for t_index, table in enumerate(tables):
-        rows.extend(table_rows(page, t_index, table, page_no))
+        table_rows_ = table_rows(page, t_index, table, page_no)
+        if rules_missing(table_rows_):  # only the frame and horizontal rules are drawn
+            table_rows_ = rebuild_rows(page, _bbox(table.bbox), page_no)
+        rows.extend(table_rows_)
     lines = text_lines_outside(page, [_bbox(t.bbox) for t in tables], page_no)
     items: list[Item] = [*rows, *lines]
     items.sort(key=lambda it: (round(it.bbox[1], 1), it.bbox[0]))

@@ -1,4 +1,4 @@
-"""Build samples/known_failures/seed5_no_inner_vertical_rules.pdf: form 5 (抚恤金) printed from a
+"""Build samples/variants/seed5_no_inner_vertical_rules.pdf: form 5 (抚恤金) printed from a
 Word table whose inner vertical rules are switched off (only the outer frame and the
 horizontal rules are drawn), as some units' templates do. pdfplumber's ruling-line
 strategy sees one wide cell per row there; the extractor must fall back to text
@@ -21,7 +21,7 @@ import build_samples as bs  # noqa: E402
 from docx import Document  # noqa: E402
 from docx.oxml.ns import qn  # noqa: E402
 
-OUT = HERE / "known_failures"
+OUT = HERE / "variants"
 STEM = "seed5_no_inner_vertical_rules"
 
 

@@ -67,3 +67,29 @@ def test_a_target_table_is_named_as_such():
     result = process_file(VARIANTS / "zhanjiang_2024_bumenzhengti.pdf")
     assert result.fatal is not None and result.fatal.rule == "NO_FORM_FOUND"
     assert "绩效目标表" in result.fatal.message and "不是绩效自评表" in result.fatal.message
+
+
+def test_a_table_without_inner_vertical_rules_is_rebuilt_from_text_alignment():
+    """Only the frame and horizontal rules are drawn: pdfplumber sees one cell per row."""
+    import pdfplumber
+
+    from perfaudit.extract.document import read_document
+    from perfaudit.model import Row
+
+    path = VARIANTS / "seed5_no_inner_vertical_rules.pdf"
+    with pdfplumber.open(path) as pdf:
+        rows = pdf.pages[0].find_tables()[0].rows
+        assert all(len([c for c in r.cells if c]) == 1 for r in rows)  # what pdfplumber sees
+    doc = read_document(path)
+    cells = [[c.text for c in it.cells] for it in doc.items if isinstance(it, Row)]
+    assert [
+        "产出指标",
+        "数量指标",
+        "抚恤金预留人数",
+        "=1(人)",
+        "0.00(人)",
+        "50.00",
+        "0.00",
+        "未发生",
+    ] in cells
+    assert ["年度资金总额:", "15.00", "15.00", "0.00", "10.00", "0.00", "0.00"] in cells

@@ -10,8 +10,8 @@ import copy
 
 import pytest
 
+from perfaudit.extract.cells import join_lines
 from perfaudit.extract.document import read_document
-from perfaudit.extract.textlayer import join_lines
 from perfaudit.model import Row
 from perfaudit.normalize.forms import build_forms
 from perfaudit.normalize.labels import (

@@ -24,6 +24,7 @@ EXPECTED = {
     "chongqing_2021_jiuyebuzhu",
     "zhanjiang_2023_bumenzhengti",
     "zhanjiang_2024_bumenzhengti",
+    "seed5_no_inner_vertical_rules",  # samples/build_missing_rules.py
     "seed1_widths_a",
     "seed1_widths_b",
     "seed1_widths_c",

@@ -1,0 +1,38 @@
+"""Small helpers on cells shared by every extraction path (ruled, rule-less, OCR)."""
+
+from __future__ import annotations
+
+from perfaudit.model import BBox, Cell
+
+
+def join_lines(text: str | None) -> str:
+    """Join a cell's wrapped lines: `中心阵地面\\n积` → `中心阵地面积`.
+
+    A line break between two Latin letters or digits was a real space
+    (`完成 2 次`), anywhere else it is a wrap artefact.
+    """
+    if not text:
+        return ""
+    parts = [p.strip() for p in text.split("\n")]
+    out = ""
+    for part in parts:
+        if not part:
+            continue
+        if out and _is_latin(out[-1]) and _is_latin(part[0]):
+            out += " "
+        out += part
+    return out
+
+
+def _is_latin(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+def row_bbox(cells: list[Cell]) -> BBox:
+    # A vertically merged cell is taller than its row: the row is as tall as its shortest cell.
+    return (
+        min(c.bbox[0] for c in cells),
+        min(c.bbox[1] for c in cells),
+        max(c.bbox[2] for c in cells),
+        min(c.bbox[3] for c in cells),
+    )
