@@ -1358,6 +1358,7 @@ unknown keys).
 | file | pages | forms → pages | what it tests |
 |---|---|---|---|
 {rows}
+| `seed5_no_inner_vertical_rules.pdf` | 1 | 抚恤金 p.1 | form 5 with the inner vertical rules switched off; made by `../build_missing_rules.py` |
 
 ## Truth choices
 
