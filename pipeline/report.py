@@ -143,12 +143,16 @@ def write_report(
 
 
 def finding_anchor(finding: Finding) -> str:
-    """The id of a finding in the report: its CSV row key, `f:file:form:rule:indicator`.
+    """The id of a finding in the report: the `key` column of findings.csv when the nightly
+    job has set it (so `report.html#<key>` opens the row's finding), else
+    `f:file:form:rule:indicator`.
 
     White space (not allowed in an HTML id) becomes `_`. The report adds `~2`,
     `~3`… when several findings share a key. In a URL, percent-encode it
     (`report.html#` + urllib.parse.quote(anchor)).
     """
+    if finding.key:
+        return finding.key
     form = "" if finding.form is None else str(finding.form)
     key = ":".join(("f", finding.file, form, finding.rule, finding.indicator or ""))
     return re.sub(r"\s+", "_", key)
@@ -940,7 +944,7 @@ def render_report(
     foot_bits = [
         f"规则口径：{_e(policy.name)}",
         f"图片 {n_images} 张（源PDF中问题所在行的截图，红框标出该行）",
-        "问题锚点即CSV行键：#f:文件:表序号:规则:指标",
+        "问题锚点即findings.csv的key列：report.html#key",
     ]
     if omitted:
         foot_bits.append(f"因报告大小上限，{omitted} 处未附图片（先保证错误、警告的图片）")
