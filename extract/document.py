@@ -15,6 +15,9 @@ from pathlib import Path
 
 import pdfplumber
 import pypdfium2
+from pdfminer.pdfdocument import PDFDocument
+from pdfminer.pdfparser import PDFParser
+from pdfminer.pdftypes import resolve1
 
 from perfaudit.extract.ocr import needs_ocr, ocr_page_items
 from perfaudit.extract.orientation import text_direction, upright_copy
@@ -188,7 +191,11 @@ def _ocr_pages(path: Path, indexes: list[int]) -> dict[int, list[Item]]:
 
 
 def _zero_pages(path: Path) -> None:
+    """pdfminer sees no page: a truncated download, a broken xref, or a PDF that has none."""
     pages = pdfium_page_count(path)
+    if not pages and _declares_no_pages(path):
+        # a readable catalog whose page tree says /Count 0: nothing is broken, nothing is in it
+        raise ReadError("NO_FORM_FOUND", "文件是完整的PDF，但没有任何页面", "page tree /Count 0")
     if not pages:
         raise ReadError(
             "CORRUPT", "PDF文件已损坏或不完整（可能下载中断），没有可读取的页面", "0 pages"
@@ -198,6 +205,16 @@ def _zero_pages(path: Path) -> None:
         f"PDF文件交叉引用表损坏，可渲染{pages}页但无法提取文字，请重新导出后提交",
         f"pdfminer sees 0 pages, PDFium {pages}",
     )
+
+
+def _declares_no_pages(path: Path) -> bool:
+    """The catalog resolves and its page tree says /Count 0 (a cut or mangled file's does not)."""
+    try:
+        with open(path, "rb") as fh:
+            pages = resolve1(PDFDocument(PDFParser(fh)).catalog.get("Pages"))
+    except Exception:  # any parser failure means: not a clean empty document
+        return False
+    return isinstance(pages, dict) and resolve1(pages.get("Count")) == 0
 
 
 def _classify_open_error(path: Path, exc: BaseException) -> ReadError:

@@ -76,7 +76,6 @@ EITHER = {
     "corrupt/qpdf_broken-lzw.pdf",
     "corrupt/pdfjs_PDFBOX-3148-2-fuzzed.pdf",
     "resource_exhaustion/pdfjs_operator_list_cycle.pdf",  # pdfplumber: bare TypeError
-    "pages/qpdf_zero-pages.pdf",  # valid, 0 pages; PDFium refuses with 'Success'
 }
 
 
@@ -235,3 +234,18 @@ def test_samples_among_the_corpus_are_read_in_full(corpus_run):
         per_file[form["source"]["file"]] = per_file.get(form["source"]["file"], 0) + 1
     assert all(per_file.get(s, 0) >= 1 for s in samples)
     assert per_file["samples_jiangqiao_2024_annex.pdf"] >= 6
+
+
+def test_a_pdf_with_no_pages_is_told_from_a_truncated_one():
+    """Both give pdfminer 0 pages and PDFium an error; only the intact one says /Count 0."""
+    from perfaudit.pipeline.worker import process_file
+
+    empty = process_file(CORPUS / "pages" / "qpdf_zero-pages.pdf")
+    assert (empty.fatal.rule, empty.fatal.message) == (
+        "NO_FORM_FOUND",
+        "文件是完整的PDF，但没有任何页面",
+    )
+    cut = process_file(CORPUS / "corrupt" / "derived_tabula_schools_truncated-50pct.pdf")
+    assert cut.fatal.rule == "CORRUPT" and "不完整" in cut.fatal.message
+    mangled = process_file(CORPUS / "corrupt" / "pdfjs_REDHAT-1531897-0.pdf")
+    assert mangled.fatal.rule == "CORRUPT"
