@@ -29,16 +29,6 @@ from conftest import count_fields, field_diffs, norm_text  # noqa: E402
 
 SEED_FORMS = ROOT.parent / "shared" / "spec" / "seed_forms.json"
 
-# The seed files of samples/ (one form each), by project: the forms errors are planted into.
-SEED_FILES = {
-    "房修类": "seed_1_fangxiulei.pdf",
-    "政府聘用辅助人员经费": "seed_2_zhengfu_pinyong_fuzhu_renyuan_jingfei.pdf",
-    "其他人员经费": "seed_3_qita_renyuan_jingfei.pdf",
-    "活动经费": "seed_4_huodong_jingfei.pdf",
-    "抚恤金": "seed_5_fuxujin.pdf",
-    "后勤保障经费": "seed_6_houqin_baozhang_jingfei.pdf",
-}
-
 
 # ------------------------------------------------------------------ samples ---
 

@@ -50,6 +50,8 @@ from accuracy import CellRecall, FieldScore, Sample  # noqa: E402
 
 from perfaudit.pipeline.worker import process_file  # noqa: E402
 
+from conftest import SEED_FILES  # noqa: E402  (tests/ is on sys.path via accuracy)
+
 SAMPLES = ROOT / "samples"
 KINDS = {  # kind → (folder, how RESULTS.md names it)
     "exported": (SAMPLES, "exported (Word → PDF, text layer)"),
@@ -318,7 +320,7 @@ def measure_audit(samples: list[Sample], forms: dict[str, list], section: Sectio
 
     by_name = {s.path.name: s for s in samples if s.kind == "exported"}
     clean = []
-    for project, name in accuracy.SEED_FILES.items():
+    for project, name in SEED_FILES.items():
         s = by_name.get(name)
         got = forms.get(s.name, []) if s else []
         if len(got) == 1 and got[0].project == project:

@@ -400,7 +400,10 @@ class Converter:
                 "soffice not found: apt-get install -y libreoffice-writer-nogui fonts-noto-cjk"
             )
 
-    def convert(self, docx_files: list[Path], outdir: Path) -> list[Path]:
+    def convert(
+        self, docx_files: list[Path], outdir: Path, export: str = "pdf:writer_pdf_Export"
+    ) -> list[Path]:
+        """Export documents to PDF (`export`: the filter, e.g. pdf:calc_pdf_Export for sheets)."""
         outdir.mkdir(parents=True, exist_ok=True)
         cmd = [
             self.soffice,
@@ -408,7 +411,7 @@ class Converter:
             "--headless",
             "--norestore",
             "--convert-to",
-            "pdf:writer_pdf_Export",
+            export,
             "--outdir",
             str(outdir),
             *map(str, docx_files),

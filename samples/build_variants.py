@@ -573,28 +573,7 @@ def n_pages(path: Path) -> int:
 
 
 def convert_calc(conv: bs.Converter, files: list[Path], outdir: Path) -> list[Path]:
-    outdir.mkdir(parents=True, exist_ok=True)
-    cmd = [
-        conv.soffice,
-        f"-env:UserInstallation={conv.profile.as_uri()}",
-        "--headless",
-        "--norestore",
-        "--convert-to",
-        "pdf:calc_pdf_Export",
-        "--outdir",
-        str(outdir),
-        *map(str, files),
-    ]
-    env = dict(os.environ, LC_ALL="C.UTF-8", TZ="UTC")
-    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    if proc.returncode != 0:
-        sys.exit(f"soffice failed ({proc.returncode}): {proc.stderr.decode(errors='replace')}")
-    pdfs = [outdir / (p.stem + ".pdf") for p in files]
-    for pdf in pdfs:
-        if not pdf.exists():
-            sys.exit(f"soffice produced no {pdf}")
-        bs.normalize_pdf(pdf)
-    return pdfs
+    return conv.convert(files, outdir, export="pdf:calc_pdf_Export")
 
 
 def shown(cell) -> str:

@@ -31,18 +31,9 @@ from perfaudit.scoring.context import SEVERITY, Ctx
 from perfaudit.scoring.engine import FORM_RULES, audit_form, audit_forms
 from perfaudit.scoring.policy import PolicyError, builtin_policies, load_policy
 
-from conftest import SAMPLES, SHARED
+from conftest import SAMPLES, SEED_FILES, SHARED
 
 NATIONAL = load_policy()
-
-SEED_FILES = {
-    "房修类": "seed_1_fangxiulei.pdf",
-    "政府聘用辅助人员经费": "seed_2_zhengfu_pinyong_fuzhu_renyuan_jingfei.pdf",
-    "其他人员经费": "seed_3_qita_renyuan_jingfei.pdf",
-    "活动经费": "seed_4_huodong_jingfei.pdf",
-    "抚恤金": "seed_5_fuxujin.pdf",
-    "后勤保障经费": "seed_6_houqin_baozhang_jingfei.pdf",
-}
 
 # CONTRACT.md "Rule codes", the rules that apply to forms (the fatal ones apply to files).
 CONTRACT_SEVERITY = {
