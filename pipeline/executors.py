@@ -71,11 +71,47 @@ class Child:
 
 
 _fork_lock = threading.Lock()  # no thread forks while another has a pipe's write end open
+_DEFERRED = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+
+
+@contextlib.contextmanager
+def _forking() -> Iterator[tuple[set, list[Callable[[], None]]]]:
+    """Hold SIGINT/SIGTERM/SIGHUP while forking; yield the mask and a list of undo steps.
+
+    Python runs at-fork callbacks inside os.fork() (logging releases its locks
+    there), and an exception a signal handler raises in one is printed and
+    dropped: a SIGTERM from systemd arriving at that instant was lost and the run
+    went on. Held back, the signal is delivered when the block ends; if its handler
+    raises then, the undo steps (kill the new child) run first, so no worker is left
+    behind unknown to the driver. The child never leaves the block (it ends in
+    os._exit) and restores the mask itself once its handlers are set (`_child_signals`).
+    """
+    undo: list[Callable[[], None]] = []
+    with _fork_lock:
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED)
+        try:
+            yield old, undo
+        finally:
+            try:
+                signal.pthread_sigmask(signal.SIG_SETMASK, old)  # a held signal runs here
+            except BaseException:
+                for step in undo:
+                    with contextlib.suppress(Exception):
+                        step()
+                raise
+
+
+def _child_signals(mask: set) -> None:
+    """A worker's own signal handling: Ctrl-C is the driver's, SIGTERM/SIGALRM kill it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver handles Ctrl-C
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def spawn(task: Task, limits: Limits) -> Child:
     """Fork a child that runs process_file(task) and sends back the FileResult."""
-    with _fork_lock:
+    with _forking() as (mask, undo):
         read_fd, write_fd = os.pipe()
         parent = os.getpid()
         pid = os.fork()
@@ -83,19 +119,19 @@ def spawn(task: Task, limits: Limits) -> Child:
             code = 0
             try:
                 os.close(read_fd)
+                _child_signals(mask)
                 _child_main(task, limits, Connection(write_fd, readable=False), parent)
             except BaseException:
                 code = 70
             finally:
                 os._exit(code)
         os.close(write_fd)
-    return Child(task, pid, Connection(read_fd, writable=False), time.monotonic())
+        child = Child(task, pid, Connection(read_fd, writable=False), time.monotonic())
+        undo.append(lambda: kill(child))
+    return child
 
 
 def _child_main(task: Task, limits: Limits, conn: Connection, parent: int) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver handles Ctrl-C
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGALRM, signal.SIG_DFL)
     _die_with_parent(parent)
     _stderr_to_log()
     signal.alarm(min(max(1, math.ceil(limits.timeout) + ALARM_GRACE_SECONDS), 2**31 - 1))
@@ -213,6 +249,13 @@ def collect(child: Child, limits: Limits) -> FileResult:
     )
 
 
+def _kill_pid(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
+
+
 def kill(child: Child) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.kill(child.pid, signal.SIGKILL)
@@ -262,15 +305,13 @@ def call_isolated(
     For driver-side work on untrusted PDFs (rendering report.html's crops):
     a hang or a PDFium crash costs that output, not the run. Returns why it failed.
     """
-    with _fork_lock:
+    with _forking() as (mask, undo):
         parent = os.getpid()
         pid = os.fork()
         if pid == 0:
             code = 1
             try:
-                signal.signal(signal.SIGINT, signal.SIG_IGN)
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)
-                signal.signal(signal.SIGALRM, signal.SIG_DFL)
+                _child_signals(mask)
                 _die_with_parent(parent)
                 _stderr_to_log()
                 signal.alarm(min(max(1, math.ceil(timeout) + ALARM_GRACE_SECONDS), 2**31 - 1))
@@ -284,6 +325,7 @@ def call_isolated(
                 with contextlib.suppress(BaseException):
                     logging.shutdown()
                 os._exit(code)
+        undo.append(lambda: _kill_pid(pid))
     started = time.monotonic()
     status = 0
     try:
@@ -298,10 +340,7 @@ def call_isolated(
                 return f"took longer than {timeout:g}s"
             time.sleep(0.05)
     except BaseException:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, 0)
+        _kill_pid(pid)
         raise
     if os.WIFSIGNALED(status):
         return f"killed by signal {os.WTERMSIG(status)}"
