@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from perfaudit.extract.unicode import unify_ideographs
 from perfaudit.model import BBox, Cell
 
 
@@ -9,11 +10,12 @@ def join_lines(text: str | None) -> str:
     """Join a cell's wrapped lines: `中心阵地面\\n积` → `中心阵地面积`.
 
     A line break between two Latin letters or digits was a real space
-    (`完成 2 次`), anywhere else it is a wrap artefact.
+    (`完成 2 次`), anywhere else it is a wrap artefact. Radicals standing for
+    ideographs (`项⽬`) are mapped back here, where every path's text passes.
     """
     if not text:
         return ""
-    parts = [p.strip() for p in text.split("\n")]
+    parts = [p.strip() for p in unify_ideographs(text).split("\n")]
     out = ""
     for part in parts:
         if not part:

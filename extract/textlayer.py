@@ -14,6 +14,8 @@ from pdfplumber.page import Page
 
 from perfaudit.extract.cells import join_lines, row_bbox
 from perfaudit.extract.norules import rebuild_rows, rules_missing
+from perfaudit.extract.openrules import closing_rules
+from perfaudit.extract.unicode import unify_ideographs
 from perfaudit.model import BBox, Cell, Item, Row, TextLine
 
 
@@ -75,7 +77,7 @@ def text_lines_outside(page: Page, boxes: list[BBox], page_no: int) -> list[Text
     view = page.filter(outside) if boxes else page
     lines = []
     for line in view.extract_text_lines(return_chars=False):
-        text = line["text"].strip()
+        text = unify_ideographs(line["text"]).strip()
         if len(text) >= DEFAULT_SETTINGS.min_line_chars:
             lines.append(
                 TextLine(
@@ -91,7 +93,8 @@ def page_items(
     page: Page, page_no: int, settings: TextLayerSettings = DEFAULT_SETTINGS
 ) -> list[Item]:
     """Everything on one page, top to bottom: text lines and table rows."""
-    tables = page.find_tables(settings.table)
+    table_settings = dict(settings.table, explicit_horizontal_lines=closing_rules(page))
+    tables = page.find_tables(table_settings)
     rows: list[Row] = []
     for t_index, table in enumerate(tables):
         table_rows_ = table_rows(page, t_index, table, page_no)

@@ -252,7 +252,8 @@ def calc_xlsx(form: dict, position: int, path: Path, *, fit: bool) -> None:
         r0, r1 = top + c.r0, top + (c.r1 or c.r0)
         c0, c1 = 1 + c.c0, 1 + (c.c1 if c.c1 is not None else c.c0)
         cell = ws.cell(row=r0, column=c0, value=c.text or None)
-        cell.font = Font(name="Noto Serif CJK SC", size=10)
+        if c.text.startswith("="):
+            cell.data_type = "s"  # typed as text (`'=3(人)`), not a formula        cell.font = Font(name="Noto Serif CJK SC", size=10)
         cell.alignment = Alignment(
             horizontal={"center": "center", "left": "left", "justify": "justify"}[c.align],
             vertical="center",

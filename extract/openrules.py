@@ -1,0 +1,68 @@
+"""Rules a producer did not draw: the open edge of a table cut by a page break.
+
+Writer closes a table at the foot of a page with a rule. Browsers (Chromium's table
+fragmentation), report engines and spreadsheets often do not: the column rules stop at the
+page's cut and the last row's bottom rule is missing (or the next page starts with no top
+rule). pdfplumber's ruled-table finder then drops that row, whose text is read as loose
+lines. Where three or more column rules end at one height with no horizontal rule there, the
+missing rule is supplied (as an explicit line for pdfplumber), so the cut row is a row.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pdfplumber.page import Page
+
+MIN_RULE = 3.0  # pt: shorter edges are the ends of filled-rectangle borders, not rules
+END_TOL = 1.5  # pt: column rules ending within this of each other end "at one height"
+MIN_COLUMNS = 3  # column rules that must end together (a table, not a box or a stroke)
+COVERED = 0.9  # a horizontal rule covering this share of the span already closes it
+
+
+def _clusters(values: list[tuple[float, dict[str, Any]]]) -> list[list[dict[str, Any]]]:
+    out: list[list[dict[str, Any]]] = []
+    last = None
+    for y, edge in sorted(values, key=lambda v: v[0]):
+        if last is None or y - last > END_TOL:
+            out.append([])
+        out[-1].append(edge)
+        last = y
+    return out
+
+
+def _covered(horizontals: list[dict[str, Any]], y: float, x0: float, x1: float) -> bool:
+    span = x1 - x0
+    cover = sum(
+        max(0.0, min(x1, h["x1"]) - max(x0, h["x0"])) for h in horizontals if abs(h["top"] - y) <= 3
+    )
+    return cover >= COVERED * span
+
+
+def closing_rules(page: Page) -> list[dict[str, Any]]:
+    """Horizontal lines where a table's column rules end with no rule drawn across them."""
+    edges = page.edges
+    verticals = [e for e in edges if e["orientation"] == "v" and e["height"] > MIN_RULE]
+    horizontals = [e for e in edges if e["orientation"] == "h" and e["width"] > MIN_RULE]
+    lines: list[dict[str, Any]] = []
+    for end in ("top", "bottom"):
+        for group in _clusters([(e[end], e) for e in verticals]):
+            xs = sorted({round(e["x0"], 1) for e in group})
+            if len(xs) < MIN_COLUMNS:
+                continue
+            y = max(e[end] for e in group) if end == "bottom" else min(e[end] for e in group)
+            x0, x1 = xs[0], xs[-1]
+            if _covered(horizontals, y, x0, x1):
+                continue
+            lines.append(
+                {
+                    "object_type": "line",
+                    "x0": x0,
+                    "x1": x1,
+                    "top": y,
+                    "bottom": y,
+                    "width": x1 - x0,
+                    "height": 0.0,
+                }
+            )
+    return lines
