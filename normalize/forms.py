@@ -43,8 +43,13 @@ class _Group:
     printed: str
     level: int
     parent: _Group | None = None
+    # a merged cell whose text the producer printed elsewhere in its range (lower down, on
+    # the next page) starts empty; if no text ever comes, the group above carries on
+    fallback: _Group | None = None
 
     def resolve(self) -> tuple[str | None, str, float]:
+        if not self.printed and self.fallback is not None:
+            return self.fallback.resolve()
         parent = self.parent.resolve()[0] if self.parent else None
         m = match_label(self.printed, self.level, parent)
         return m.canonical, m.printed, m.score
@@ -70,6 +75,7 @@ class _FormState:
     pages: set[int] = field(default_factory=set)
     funds_label: str = ""  # the 项目资金(万元) header cell, for a unit cut by a page break
     carry: list[Cell] | None = None  # a footer row whose label may continue on the next page
+    resume: bool = False  # a repeated header row opened this page: the next row may continue
 
 
 class FormBuilder:
@@ -107,6 +113,13 @@ class FormBuilder:
             if self.pending_title is None:
                 self.pending_title = line
 
+    def _is_heading(self, text: str) -> bool:
+        """The title or the `(2024年度)` line, printed in a table row (spreadsheets)."""
+        folded = fold(text)
+        if any(w in folded for w in self.vocab.title_words):
+            return True
+        return "年度" in folded and self._year(folded) is not None and len(folded) <= 16
+
     @staticmethod
     def _year(text: str) -> int | None:
         found = _YEAR.search(text)
@@ -118,7 +131,7 @@ class FormBuilder:
         cells = [c for c in row.cells if fold(c.text)]
         if not cells:
             return
-        if len(cells) <= 2 and any(w in fold(cells[0].text) for w in self.vocab.title_words):
+        if len(cells) <= 2 and self._is_heading(cells[0].text):
             # some layouts (Chongqing) print the title in the table's first row
             self._line(TextLine(cells[0].text, row.page, cells[0].bbox))
             return
@@ -294,6 +307,8 @@ class FormBuilder:
     def _indicator_header(self, st: _FormState, cells: list[Cell]) -> bool:
         if not self._is_indicator_header(cells):
             return False
+        # a header repeated on a continuation page (<thead>, repeatRows, print titles)
+        st.resume = st.section == "indicators" and bool(st.rows)
         st.ind_cols = header_columns(cells, self.vocab.columns)
         st.section = "indicators"
         st.form.columns = [c.key for c in st.ind_cols]
@@ -338,10 +353,13 @@ class FormBuilder:
         weight = to_number(vals.get("weight", ""))
         score = to_number(vals.get("score", ""))
         has_numbers = {"weight", "score"} & {c.key for c in st.ind_cols}
-        if row.first_on_page and st.rows and weight is None and score is None:
+        first = row.first_on_page or st.resume
+        st.resume = False
+        if first and st.rows and weight is None and score is None:
             if has_numbers or not vals.get("level3"):
                 self._continue(st, row, vals)
                 return
+        self._merged_labels(st, mapped, first)
         level3 = _INDEX_PREFIX.sub("", self._labels(st, vals))
         if not level3 or _PLACEHOLDER.match(fold(level3)):
             return  # a template placeholder row (`……`, `/`) or a bare label fragment
@@ -361,6 +379,27 @@ class FormBuilder:
             pages=[row.page],
         )
         st.rows.append(_Pending(ind, st.l1, st.l2))
+
+    def _merged_labels(self, st: _FormState, mapped: dict[str, list[Cell]], first: bool) -> None:
+        """Label cells whose text the producer placed elsewhere in the merged range.
+
+        A 一级/二级 cell that starts in this row but holds no text opens a new group: its
+        text comes lower down (a spreadsheet centres it on the whole range, a page break
+        cut the range) and is filled in by `_set_group`; with none, the group above
+        carries on. A label cell's first text row on a continuation page fills that group.
+        """
+        for col, level in (("level1", 1), ("level2", 2)):
+            cells = mapped.get(col, [])
+            if not cells or any(fold(c.text) for c in cells) or first:
+                continue
+            current = st.l1 if level == 1 else st.l2
+            if current is not None and not current.printed:
+                continue  # an empty cell under an empty group: the same open range
+            group = _Group("", level, parent=st.l1 if level == 2 else None, fallback=current)
+            if level == 1:
+                st.l1 = group
+            else:
+                st.l2 = group
 
     def _labels(self, st: _FormState, vals: dict[str, str]) -> str:
         """Update the carried 一级/二级 groups from this row; return its 三级 name."""
@@ -384,6 +423,15 @@ class FormBuilder:
 
     def _set_group(self, st: _FormState, level: int, text: str, fragment: bool) -> None:
         current = st.l1 if level == 1 else st.l2
+        if current is not None and not current.printed:
+            current.printed = fold(text)  # the text of a merged cell that opened empty
+            return
+        if current is not None and not fragment and _unfinished(current):
+            # a label cut by a rule drawn across its merged cell (printed gridlines)
+            joined = join_fragment(current.printed, text, level)
+            if joined:
+                current.printed = joined
+                return
         if fragment and current is not None:
             joined = join_fragment(current.printed, text, level)
             if joined:
@@ -432,6 +480,11 @@ class FormBuilder:
         form.funds.sort(key=lambda f: order.index(f.item))
         form.source.pages = sorted(st.pages)
         self.forms.append(form)
+
+
+def _unfinished(group: _Group) -> bool:
+    """A label's printed text so far is no label yet (`经济`, waiting for `成本指标`)."""
+    return group.resolve()[0] is None
 
 
 def _all_numbers(cells: list[Cell]) -> bool:

@@ -19,8 +19,9 @@ same seed forms (``../shared/spec/seed_forms.json``, data never changed) are ren
   (UniGB-UCS2-H), Paragraph cells wrapped CJK-style, SPAN cells, the indicator header
   repeated on every page (``repeatRows``);
 * ``calc``: an xlsx (openpyxl) exported by LibreOffice Calc: merged 一级/二级 cells
-  vertically centred and cut by page breaks, the indicator header as print-title row
-  (repeated on every page), no cell borders but printed gridlines;
+  vertically centred and cut by page breaks (Calc prints a merged cell's text centred on
+  the whole range, so it lands on either page, or is itself cut), no cell borders but
+  printed gridlines;
 * ``calc_fit``: the same sheet with thin cell borders, the columns twice as wide and the
   print scaled to 48 % so it fits one page wide (the text prints at about 5 pt);
 * ``gs``: the Writer samples ``samples/seed_*.pdf`` re-distilled by Ghostscript
@@ -191,7 +192,7 @@ def reportlab_pdf(form: dict, position: int, pdf: Path) -> None:
             grid[r][c.c0] = Paragraph(html.escape(c.text), styles[c.align])
             if (r1, c1) != (r, c.c0):
                 spans.append(("SPAN", (c.c0, r), (c1, r1)))
-        t = Table(grid, colWidths=widths, repeatRows=repeat, splitInRow=1)
+        t = Table(grid, colWidths=widths, repeatRows=repeat)
         t.setStyle(
             TableStyle(
                 [
@@ -227,8 +228,34 @@ def reportlab_pdf(form: dict, position: int, pdf: Path) -> None:
 # ----------------------------------------------------------------------- Calc ---
 
 
+def row_heights(cells: list[bs.Cell], n_rows: int, scale: float) -> dict[int, float]:
+    """Row heights (pt) that hold every cell's wrapped text, merged cells included.
+
+    Calc sizes rows to their text only when no cell is merged; a form is all merged cells,
+    so the heights are set as a user would drag them: one 10 pt line per ~10 pt of text.
+    """
+
+    def need(c: bs.Cell) -> float:
+        c1 = c.c1 if c.c1 is not None else c.c0
+        width = sum(bs.COL_WIDTHS_CM[c.c0 : c1 + 1]) * 28.35 * scale - 6
+        per_line = max(1, int(width // 11.5))
+        return 15.5 * -(-max(1, len(c.text)) // per_line) + 8
+
+    heights = dict.fromkeys(range(n_rows), 20.0)
+    for c in sorted(cells, key=lambda c: (c.r1 or c.r0) - c.r0):
+        r1 = c.r1 if c.r1 is not None else c.r0
+        have = sum(heights[r] for r in range(c.r0, r1 + 1))
+        if need(c) > have:
+            heights[r1] += need(c) - have
+    return heights
+
+
 def calc_xlsx(form: dict, position: int, path: Path, *, fit: bool) -> None:
-    """One sheet: title, year, the form; merged cells centred, header row as print title."""
+    """One sheet: title, year, the form; merged cells centred.
+
+    No print-title rows: Calc would print a cut merged cell's centred text over the
+    repeated header (overprinted characters, a case of its own).
+    """
     n_rows, cells, header = form_grid(form, position)
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -265,11 +292,8 @@ def calc_xlsx(form: dict, position: int, path: Path, *, fit: bool) -> None:
             for rr in range(r0, r1 + 1):
                 for cc in range(c0, c1 + 1):
                     ws.cell(row=rr, column=cc).border = border
-    for r in range(top, top + n_rows):
-        texts = [c for c in cells if top + c.r0 == r and (c.r1 is None or c.r1 == c.r0)]
-        longest = max((len(c.text) / max(1, (c.c1 or c.c0) - c.c0 + 1) for c in texts), default=1)
-        ws.row_dimensions[r].height = max(18, 14 * (1 + longest // (5 * scale)))
-    ws.print_title_rows = f"{top + header}:{top + header}"
+    for row, height in row_heights(cells, n_rows, scale).items():
+        ws.row_dimensions[top + row].height = height
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = "portrait"
     ws.print_options.horizontalCentered = True
