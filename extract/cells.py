@@ -38,3 +38,21 @@ def row_bbox(cells: list[Cell]) -> BBox:
         max(c.bbox[2] for c in cells),
         min(c.bbox[3] for c in cells),
     )
+
+
+def drop_containers(cells: list[Cell]) -> list[Cell]:
+    """Cells that are not cells: a box around two or more other cells of the same table.
+
+    Rules drawn per cell with gaps (CSS `border-collapse: separate` cut by a page break)
+    can close a rectangle around a whole row; its text is the row's text again.
+    """
+
+    def inside(inner: Cell, outer: Cell) -> bool:
+        x, y = inner.x_center, (inner.bbox[1] + inner.bbox[3]) / 2
+        return (
+            inner is not outer
+            and outer.bbox[0] < x < outer.bbox[2]
+            and outer.bbox[1] < y < outer.bbox[3]
+        )
+
+    return [c for c in cells if sum(inside(o, c) for o in cells) < 2]

@@ -12,9 +12,9 @@ from typing import Any
 
 from pdfplumber.page import Page
 
-from perfaudit.extract.cells import join_lines, row_bbox
+from perfaudit.extract.cells import drop_containers, join_lines, row_bbox
 from perfaudit.extract.norules import rebuild_rows, rules_missing
-from perfaudit.extract.openrules import closing_rules
+from perfaudit.extract.rulings import banded_edges, closing_rules
 from perfaudit.extract.unicode import unify_ideographs
 from perfaudit.model import BBox, Cell, Item, Row, TextLine
 
@@ -47,13 +47,18 @@ DEFAULT_SETTINGS = TextLayerSettings()
 def table_rows(page: Page, table_index: int, table: Any, page_no: int) -> list[Row]:
     """Rows of one pdfplumber table, keeping only the cells that exist (merged cells once)."""
     texts = table.extract()
-    rows: list[Row] = []
-    for grid_row, text_row in zip(table.rows, texts, strict=False):
-        cells = [
+    grid = [
+        [
             Cell(text=join_lines(text), page=page_no, bbox=_bbox(box))
             for box, text in zip(grid_row.cells, text_row, strict=False)
             if box is not None
         ]
+        for grid_row, text_row in zip(table.rows, texts, strict=False)
+    ]
+    keep = {id(c) for c in drop_containers([c for cells in grid for c in cells])}
+    rows: list[Row] = []
+    for cells in grid:
+        cells = [c for c in cells if id(c) in keep]
         if not cells:
             continue
         rows.append(Row(cells=cells, page=page_no, bbox=row_bbox(cells), table=table_index))
@@ -89,12 +94,27 @@ def text_lines_outside(page: Page, boxes: list[BBox], page_no: int) -> list[Text
     return lines
 
 
+def _rulings(page: Page, settings: TextLayerSettings) -> dict[str, Any]:
+    """Table settings with the page's rules as a reader sees them (extract/rulings.py)."""
+    lines = banded_edges(page.edges) + closing_rules(page)
+    vertical = [e for e in lines if e["height"] > 0]
+    horizontal = [e for e in lines if e["height"] == 0]
+    if len(vertical) < 2 or len(horizontal) < 2:
+        return settings.table  # no table on this page: pdfplumber's own strategy
+    return dict(
+        settings.table,
+        vertical_strategy="explicit",
+        horizontal_strategy="explicit",
+        explicit_vertical_lines=vertical,
+        explicit_horizontal_lines=horizontal,
+    )
+
+
 def page_items(
     page: Page, page_no: int, settings: TextLayerSettings = DEFAULT_SETTINGS
 ) -> list[Item]:
     """Everything on one page, top to bottom: text lines and table rows."""
-    table_settings = dict(settings.table, explicit_horizontal_lines=closing_rules(page))
-    tables = page.find_tables(table_settings)
+    tables = page.find_tables(_rulings(page, settings))
     rows: list[Row] = []
     for t_index, table in enumerate(tables):
         table_rows_ = table_rows(page, t_index, table, page_no)

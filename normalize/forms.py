@@ -359,7 +359,7 @@ class FormBuilder:
             if has_numbers or not vals.get("level3"):
                 self._continue(st, row, vals)
                 return
-        self._merged_labels(st, mapped, first)
+        self._merged_labels(st, assign(row.cells, st.ind_cols), first)  # empty cells too
         level3 = _INDEX_PREFIX.sub("", self._labels(st, vals))
         if not level3 or _PLACEHOLDER.match(fold(level3)):
             return  # a template placeholder row (`……`, `/`) or a bare label fragment

@@ -24,8 +24,12 @@ same seed forms (``../shared/spec/seed_forms.json``, data never changed) are ren
   printed gridlines;
 * ``calc_fit``: the same sheet with thin cell borders, the columns twice as wide and the
   print scaled to 48 % so it fits one page wide (the text prints at about 5 pt);
-* ``gs``: the Writer samples ``samples/seed_*.pdf`` re-distilled by Ghostscript
-  (``pdfwrite``).
+* ``gs``: the Writer PDFs (``samples/seed_*.pdf``, made again here) re-distilled by
+  Ghostscript (``pdfwrite``).
+
+Each producer also renders ``<producer>_planted.pdf``: seed form 4 with the errors listed in
+PLANTED (``writer_planted.pdf`` is the only Writer file here; Writer's clean seeds are
+``samples/seed_*.pdf``).
 
 Outputs go to ``samples/producers/<producer>_seed<N>.pdf`` with ``<stem>.truth.json`` (the
 seed object + ``source``: the file's pages, each file holds one form).
@@ -56,6 +60,7 @@ from openpyxl.utils import get_column_letter
 
 OUT = bs.SAMPLES_DIR / "producers"
 PRODUCERS = (
+    "writer",
     "chromium",
     "chromium_separate",
     "reportlab",
@@ -262,7 +267,9 @@ def calc_xlsx(form: dict, position: int, path: Path, *, fit: bool) -> None:
     ws.title = "自评表"
     scale = 2.0 if fit else 1.0
     for i, w in enumerate(bs.COL_WIDTHS_CM, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = w * 3.6 * scale  # cm → Calc's character widths
+        ws.column_dimensions[get_column_letter(i)].width = (
+            w * 3.6 * scale
+        )  # cm → Calc's character widths
     top = 3  # rows 1-2: title and year
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=8)
     ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=8)
@@ -318,44 +325,81 @@ def write_truth(pdf: Path, form: dict) -> None:
     pdf.with_name(pdf.stem + ".truth.json").write_text(text, encoding="utf-8")
 
 
+# ------------------------------------------------------------------- planted ---
+
+PLANTED_POSITION = 3  # seed form 4 (活动经费): two pages, merged labels, 17 indicators
+PLANTED = {  # rule → what is changed in the printed form
+    "SCORE_RANGE": "课程费用: 得分 7.00 over its 分值 5.00",
+    "SCORE_SUM": "总分's 得分 left at 82.08 (the rows now add up to 84.08)",
+    "FUND_RATE": "年度资金总额: 执行率 printed 94.30 (181.18 / 214.92 = 84.30 %)",
+}
+
+
+def planted_form(form: dict) -> dict:
+    """Seed form 4 with the PLANTED errors, as a unit might have printed it."""
+    out = json.loads(json.dumps(form))
+    out["indicators"][0]["score"] = 7.0
+    out["funds"][0]["execution_rate"] = 94.3
+    return out
+
+
+def writer_pdf(form: dict, position: int, pdf: Path, work: Path) -> None:
+    """The Writer route of build_samples.py (python-docx → LibreOffice), for one form."""
+    docx = work / f"{pdf.stem}.docx"
+    bs.build_docx(docx, [(position, form)], page_breaks=False)
+    out = bs.Converter(work).convert([docx], work / "writer")[0]
+    shutil.move(out, pdf)
+
+
 # ---------------------------------------------------------------------- main ---
+
+
+def render(producer: str, form: dict, pos: int, pdf: Path, work: Path) -> None:
+    """One form, one PDF, by one producer (`gs` re-distills the Writer PDF of that form)."""
+    conv = bs.Converter(work)
+    if producer == "writer":
+        writer_pdf(form, pos, pdf, work)
+    elif producer in ("chromium", "chromium_separate"):
+        chromium_pdf(form_html(form, pos, producer), pdf, work)
+    elif producer == "reportlab":
+        reportlab_pdf(form, pos, pdf)
+    elif producer in ("calc", "calc_fit"):
+        xlsx = work / f"{pdf.stem}.xlsx"
+        calc_xlsx(form, pos, xlsx, fit=producer == "calc_fit")
+        out = conv.convert([xlsx], work / "calc", export="pdf:calc_pdf_Export")[0]
+        shutil.move(out, pdf)
+    elif producer == "gs":
+        src = work / f"writer_{pdf.stem}.pdf"
+        writer_pdf(form, pos, src, work)
+        gs = shutil.which("gs") or sys.exit("gs not found: apt-get install -y ghostscript")
+        subprocess.run(
+            [
+                gs,
+                "-q",
+                "-dNOPAUSE",
+                "-dBATCH",
+                "-dSAFER",
+                "-sDEVICE=pdfwrite",
+                "-dCompatibilityLevel=1.7",
+                f"-sOutputFile={pdf}",
+                str(src),
+            ],
+            check=True,
+        )
 
 
 def build(producer: str, forms: list[dict], positions: list[int], work: Path) -> list[Path]:
     made = []
-    conv = bs.Converter(work)
-    for pos in positions:
-        form = forms[pos]
+    for pos in positions if producer != "writer" else []:  # Writer's seeds: samples/seed_*
         pdf = OUT / f"{producer}_seed{pos + 1}.pdf"
-        if producer in ("chromium", "chromium_separate"):
-            chromium_pdf(form_html(form, pos, producer), pdf, work)
-        elif producer == "reportlab":
-            reportlab_pdf(form, pos, pdf)
-        elif producer in ("calc", "calc_fit"):
-            xlsx = work / f"{pdf.stem}.xlsx"
-            calc_xlsx(form, pos, xlsx, fit=producer == "calc_fit")
-            out = conv.convert([xlsx], work / "calc", export="pdf:calc_pdf_Export")[0]
-            shutil.move(out, pdf)
-        elif producer == "gs":
-            src = bs.SAMPLES_DIR / f"{bs.form_stem(pos, form)}.pdf"
-            gs = shutil.which("gs") or sys.exit("gs not found: apt-get install -y ghostscript")
-            subprocess.run(
-                [
-                    gs,
-                    "-q",
-                    "-dNOPAUSE",
-                    "-dBATCH",
-                    "-dSAFER",
-                    "-sDEVICE=pdfwrite",
-                    "-dCompatibilityLevel=1.7",
-                    f"-sOutputFile={pdf}",
-                    str(src),
-                ],
-                check=True,
-            )
-        write_truth(pdf, form)
+        render(producer, forms[pos], pos, pdf, work)
+        write_truth(pdf, forms[pos])
         made.append(pdf)
-    return made
+    planted = planted_form(forms[PLANTED_POSITION])
+    pdf = OUT / f"{producer}_planted.pdf"
+    render(producer, planted, PLANTED_POSITION, pdf, work)
+    write_truth(pdf, planted)
+    return [*made, pdf]
 
 
 def main(argv: list[str] | None = None) -> int:

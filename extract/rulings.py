@@ -1,4 +1,14 @@
-"""Rules a producer did not draw: the open edge of a table cut by a page break.
+"""Ruling lines as a reader sees them, however the producer drew them.
+
+Producers draw a table's rules in many ways: stroked lines (Writer), thin filled rectangles
+(browsers, Word), a rectangle per cell whose borders do not meet (CSS `border-collapse:
+separate`), double rules, or no rule at all where a page break cut the table. pdfplumber
+snaps nearby parallel edges together, but a vertical rule that stops at the near side of a
+thick or double horizontal band then misses the band's centre and the cell is lost. Here
+every band of parallel edges a few points apart becomes one rule at its centre, and the
+ends of the perpendicular edges that stop inside a band are carried to that centre.
+
+The open edge of a table cut by a page break:
 
 Writer closes a table at the foot of a page with a rule. Browsers (Chromium's table
 fragmentation), report engines and spreadsheets often do not: the column rules stop at the
@@ -37,6 +47,60 @@ def _covered(horizontals: list[dict[str, Any]], y: float, x0: float, x1: float) 
         max(0.0, min(x1, h["x1"]) - max(x0, h["x0"])) for h in horizontals if abs(h["top"] - y) <= 3
     )
     return cover >= COVERED * span
+
+
+BAND = 3.0  # pt: parallel edges closer than this (per step) are one drawn rule
+
+
+def _bands(positions: list[float]) -> list[tuple[float, float]]:
+    """(low, high) ranges of positions that chain within BAND of each other."""
+    bands: list[tuple[float, float]] = []
+    for pos in sorted(positions):
+        if bands and pos - bands[-1][1] <= BAND:
+            bands[-1] = (bands[-1][0], pos)
+        else:
+            bands.append((pos, pos))
+    return bands
+
+
+def _centre(bands: list[tuple[float, float]], pos: float) -> float | None:
+    for low, high in bands:
+        if low - BAND <= pos <= high + BAND:
+            return (low + high) / 2
+    return None
+
+
+def banded_edges(edges: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The edges with each band of parallel rules on its centre line and the ends of the
+    perpendicular edges that stop inside a band carried to it."""
+    horiz = [e for e in edges if e["orientation"] == "h" and e["width"] > MIN_RULE]
+    vert = [e for e in edges if e["orientation"] == "v" and e["height"] > MIN_RULE]
+    h_bands = _bands([e["top"] for e in horiz])
+    v_bands = _bands([e["x0"] for e in vert])
+    out = []
+    for e in horiz:
+        y = _centre(h_bands, e["top"])
+        x0 = _centre(v_bands, e["x0"]) or e["x0"]
+        x1 = _centre(v_bands, e["x1"]) or e["x1"]
+        out.append(_line(min(x0, e["x0"]), max(x1, e["x1"]), y, y))
+    for e in vert:
+        x = _centre(v_bands, e["x0"])
+        top = _centre(h_bands, e["top"]) or e["top"]
+        bottom = _centre(h_bands, e["bottom"]) or e["bottom"]
+        out.append(_line(x, x, min(top, e["top"]), max(bottom, e["bottom"])))
+    return out
+
+
+def _line(x0: float, x1: float, top: float, bottom: float) -> dict[str, Any]:
+    return {
+        "object_type": "line",
+        "x0": x0,
+        "x1": x1,
+        "top": top,
+        "bottom": bottom,
+        "width": x1 - x0,
+        "height": bottom - top,
+    }
 
 
 def closing_rules(page: Page) -> list[dict[str, Any]]:
