@@ -46,6 +46,7 @@ sys.path.insert(0, str(HERE))
 import accuracy  # noqa: E402
 import bench_extract  # noqa: E402
 import peers  # noqa: E402
+import producers  # noqa: E402
 from accuracy import CellRecall, FieldScore, Sample  # noqa: E402
 
 from perfaudit.pipeline.worker import process_file  # noqa: E402
@@ -973,6 +974,9 @@ def main() -> int:
         )
         progress("audit: planting errors")
         audit = measure_audit(samples, forms, audit_section)
+        producers_section = Section("Accuracy per PDF producer", producers.INTRO)
+        progress("accuracy per producer (samples/producers)")
+        producers.fill(producers_section)
 
         peer_section = Section(
             "Peers: cell-level recall and speed on the same files",
@@ -1040,6 +1044,7 @@ def main() -> int:
             inventory,
             acc_section,
             audit_section,
+            producers_section,
             peer_section,
             speed_section,
             mem_section,

@@ -103,14 +103,25 @@ def _line(x0: float, x1: float, top: float, bottom: float) -> dict[str, Any]:
     }
 
 
+def _continued(verticals: list[dict[str, Any]], edge: dict[str, Any], end: str, other: str) -> bool:
+    """Another piece of the same column rule starts where this one ends."""
+    return any(
+        abs(v["x0"] - edge["x0"]) <= END_TOL and abs(v[other] - edge[end]) <= END_TOL
+        for v in verticals
+        if v is not edge
+    )
+
+
 def closing_rules(page: Page) -> list[dict[str, Any]]:
     """Horizontal lines where a table's column rules end with no rule drawn across them."""
     edges = page.edges
     verticals = [e for e in edges if e["orientation"] == "v" and e["height"] > MIN_RULE]
     horizontals = [e for e in edges if e["orientation"] == "h" and e["width"] > MIN_RULE]
     lines: list[dict[str, Any]] = []
-    for end in ("top", "bottom"):
+    for end, other in (("top", "bottom"), ("bottom", "top")):
         for group in _clusters([(e[end], e) for e in verticals]):
+            # a column rule drawn in pieces (per row) goes on: only rules that stop count
+            group = [e for e in group if not _continued(verticals, e, end, other)]
             xs = sorted({round(e["x0"], 1) for e in group})
             if len(xs) < MIN_COLUMNS:
                 continue

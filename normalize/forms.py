@@ -76,6 +76,7 @@ class _FormState:
     funds_label: str = ""  # the 项目资金(万元) header cell, for a unit cut by a page break
     carry: list[Cell] | None = None  # a footer row whose label may continue on the next page
     resume: bool = False  # a repeated header row opened this page: the next row may continue
+    at_page_top: bool = False  # the indicator row being read is the first of its page
 
 
 class FormBuilder:
@@ -354,7 +355,7 @@ class FormBuilder:
         score = to_number(vals.get("score", ""))
         has_numbers = {"weight", "score"} & {c.key for c in st.ind_cols}
         first = row.first_on_page or st.resume
-        st.resume = False
+        st.resume, st.at_page_top = False, first
         if first and st.rows and weight is None and score is None:
             if has_numbers or not vals.get("level3"):
                 self._continue(st, row, vals)
@@ -383,10 +384,10 @@ class FormBuilder:
     def _merged_labels(self, st: _FormState, mapped: dict[str, list[Cell]], first: bool) -> None:
         """Label cells whose text the producer placed elsewhere in the merged range.
 
-        A 一级/二级 cell that starts in this row but holds no text opens a new group: its
-        text comes lower down (a spreadsheet centres it on the whole range, a page break
-        cut the range) and is filled in by `_set_group`; with none, the group above
-        carries on. A label cell's first text row on a continuation page fills that group.
+        A 一级/二级 cell that starts in this row but holds no text opens a new group: a page
+        break cut its range and the producer printed the text in the piece on the next page
+        (spreadsheets centre it on the whole range). The first row of the next page fills
+        it (`_set_group`); if no text comes, the group above carries on (`fallback`).
         """
         for col, level in (("level1", 1), ("level2", 2)):
             cells = mapped.get(col, [])
@@ -423,8 +424,8 @@ class FormBuilder:
 
     def _set_group(self, st: _FormState, level: int, text: str, fragment: bool) -> None:
         current = st.l1 if level == 1 else st.l2
-        if current is not None and not current.printed:
-            current.printed = fold(text)  # the text of a merged cell that opened empty
+        if current is not None and not current.printed and st.at_page_top:
+            current.printed = fold(text)  # the text of a merged cell cut by the page break
             return
         if current is not None and not fragment and _unfinished(current):
             # a label cut by a rule drawn across its merged cell (printed gridlines)

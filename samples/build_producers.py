@@ -157,6 +157,7 @@ def chromium_pdf(html_text: str, pdf: Path, work: Path) -> None:
         src.as_uri(),
     ]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    bs.normalize_pdf(pdf)  # fixed dates and IDs: the file depends on the layout only
 
 
 # ------------------------------------------------------------------ ReportLab ---
@@ -386,6 +387,7 @@ def render(producer: str, form: dict, pos: int, pdf: Path, work: Path) -> None:
             ],
             check=True,
         )
+        bs.normalize_pdf(pdf)
 
 
 def build(producer: str, forms: list[dict], positions: list[int], work: Path) -> list[Path]:
