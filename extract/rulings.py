@@ -20,78 +20,20 @@ missing rule is supplied (as an explicit line for pdfplumber), so the cut row is
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from typing import Any
 
-from pdfplumber.page import Page
-
 MIN_RULE = 3.0  # pt: shorter edges are the ends of filled-rectangle borders, not rules
+BAND = 3.0  # pt: parallel edges closer than this (step by step) are one drawn rule
 END_TOL = 1.5  # pt: column rules ending within this of each other end "at one height"
 MIN_COLUMNS = 3  # column rules that must end together (a table, not a box or a stroke)
 COVERED = 0.9  # a horizontal rule covering this share of the span already closes it
+MAX_EDGES = 20_000  # past this a page is a drawing, not a form: pdfplumber's own strategy
+
+Edge = dict[str, Any]
 
 
-def _clusters(values: list[tuple[float, dict[str, Any]]]) -> list[list[dict[str, Any]]]:
-    out: list[list[dict[str, Any]]] = []
-    last = None
-    for y, edge in sorted(values, key=lambda v: v[0]):
-        if last is None or y - last > END_TOL:
-            out.append([])
-        out[-1].append(edge)
-        last = y
-    return out
-
-
-def _covered(horizontals: list[dict[str, Any]], y: float, x0: float, x1: float) -> bool:
-    span = x1 - x0
-    cover = sum(
-        max(0.0, min(x1, h["x1"]) - max(x0, h["x0"])) for h in horizontals if abs(h["top"] - y) <= 3
-    )
-    return cover >= COVERED * span
-
-
-BAND = 3.0  # pt: parallel edges closer than this (per step) are one drawn rule
-
-
-def _bands(positions: list[float]) -> list[tuple[float, float]]:
-    """(low, high) ranges of positions that chain within BAND of each other."""
-    bands: list[tuple[float, float]] = []
-    for pos in sorted(positions):
-        if bands and pos - bands[-1][1] <= BAND:
-            bands[-1] = (bands[-1][0], pos)
-        else:
-            bands.append((pos, pos))
-    return bands
-
-
-def _centre(bands: list[tuple[float, float]], pos: float) -> float | None:
-    for low, high in bands:
-        if low - BAND <= pos <= high + BAND:
-            return (low + high) / 2
-    return None
-
-
-def banded_edges(edges: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The edges with each band of parallel rules on its centre line and the ends of the
-    perpendicular edges that stop inside a band carried to it."""
-    horiz = [e for e in edges if e["orientation"] == "h" and e["width"] > MIN_RULE]
-    vert = [e for e in edges if e["orientation"] == "v" and e["height"] > MIN_RULE]
-    h_bands = _bands([e["top"] for e in horiz])
-    v_bands = _bands([e["x0"] for e in vert])
-    out = []
-    for e in horiz:
-        y = _centre(h_bands, e["top"])
-        x0 = _centre(v_bands, e["x0"]) or e["x0"]
-        x1 = _centre(v_bands, e["x1"]) or e["x1"]
-        out.append(_line(min(x0, e["x0"]), max(x1, e["x1"]), y, y))
-    for e in vert:
-        x = _centre(v_bands, e["x0"])
-        top = _centre(h_bands, e["top"]) or e["top"]
-        bottom = _centre(h_bands, e["bottom"]) or e["bottom"]
-        out.append(_line(x, x, min(top, e["top"]), max(bottom, e["bottom"])))
-    return out
-
-
-def _line(x0: float, x1: float, top: float, bottom: float) -> dict[str, Any]:
+def _line(x0: float, x1: float, top: float, bottom: float) -> Edge:
     return {
         "object_type": "line",
         "x0": x0,
@@ -103,41 +45,119 @@ def _line(x0: float, x1: float, top: float, bottom: float) -> dict[str, Any]:
     }
 
 
-def _continued(verticals: list[dict[str, Any]], edge: dict[str, Any], end: str, other: str) -> bool:
-    """Another piece of the same column rule starts where this one ends."""
-    return any(
-        abs(v["x0"] - edge["x0"]) <= END_TOL and abs(v[other] - edge[end]) <= END_TOL
-        for v in verticals
-        if v is not edge
-    )
+def rules_of(edges: list[Edge]) -> tuple[list[Edge], list[Edge]]:
+    """(horizontal, vertical) edges long enough to be rules."""
+    horiz = [e for e in edges if e["orientation"] == "h" and e["width"] > MIN_RULE]
+    vert = [e for e in edges if e["orientation"] == "v" and e["height"] > MIN_RULE]
+    return horiz, vert
 
 
-def closing_rules(page: Page) -> list[dict[str, Any]]:
-    """Horizontal lines where a table's column rules end with no rule drawn across them."""
-    edges = page.edges
-    verticals = [e for e in edges if e["orientation"] == "v" and e["height"] > MIN_RULE]
-    horizontals = [e for e in edges if e["orientation"] == "h" and e["width"] > MIN_RULE]
-    lines: list[dict[str, Any]] = []
+# ------------------------------------------------------------------- bands ---
+
+
+class _Bands:
+    """Ranges of positions that chain within BAND of each other, and their centres."""
+
+    def __init__(self, positions: list[float]):
+        self.low: list[float] = []
+        self.high: list[float] = []
+        for pos in sorted(positions):
+            if self.high and pos - self.high[-1] <= BAND:
+                self.high[-1] = pos
+            else:
+                self.low.append(pos)
+                self.high.append(pos)
+
+    def centre(self, pos: float) -> float | None:
+        """The centre of the band `pos` lies in (or within BAND of), if any."""
+        i = bisect_right(self.low, pos + BAND) - 1
+        if i >= 0 and pos <= self.high[i] + BAND:
+            return (self.low[i] + self.high[i]) / 2
+        return None
+
+
+def banded_edges(edges: list[Edge]) -> list[Edge]:
+    """The rules with each band of parallel rules on its centre line and the ends of the
+    perpendicular rules that stop inside a band carried to it."""
+    horiz, vert = rules_of(edges)
+    h_bands = _Bands([e["top"] for e in horiz])
+    v_bands = _Bands([e["x0"] for e in vert])
+
+    def moved(bands: _Bands, pos: float) -> float:
+        centre = bands.centre(pos)
+        return pos if centre is None else centre
+
+    out = []
+    for e in horiz:
+        y = moved(h_bands, e["top"])
+        x0, x1 = moved(v_bands, e["x0"]), moved(v_bands, e["x1"])
+        out.append(_line(min(x0, e["x0"]), max(x1, e["x1"]), y, y))
+    for e in vert:
+        x = moved(v_bands, e["x0"])
+        top, bottom = moved(h_bands, e["top"]), moved(h_bands, e["bottom"])
+        out.append(_line(x, x, min(top, e["top"]), max(bottom, e["bottom"])))
+    return out
+
+
+# ------------------------------------------------------------- open tables ---
+
+
+def _clusters(values: list[tuple[float, Edge]]) -> list[list[Edge]]:
+    out: list[list[Edge]] = []
+    last = None
+    for y, edge in sorted(values, key=lambda v: v[0]):
+        if last is None or y - last > END_TOL:
+            out.append([])
+        out[-1].append(edge)
+        last = y
+    return out
+
+
+class _Ends:
+    """Where vertical rules start or end, for `continued` look-ups in constant time."""
+
+    def __init__(self, verticals: list[Edge], end: str):
+        self.keys = {(round(v["x0"] / END_TOL), round(v[end] / END_TOL)) for v in verticals}
+
+    def near(self, x: float, y: float) -> bool:
+        kx, ky = round(x / END_TOL), round(y / END_TOL)
+        return any((kx + dx, ky + dy) in self.keys for dx in (-1, 0, 1) for dy in (-1, 0, 1))
+
+
+def _covered(horizontals: list[Edge], tops: list[float], y: float, x0: float, x1: float) -> bool:
+    lo, hi = bisect_left(tops, y - 3), bisect_right(tops, y + 3)
+    cover = sum(max(0.0, min(x1, h["x1"]) - max(x0, h["x0"])) for h in horizontals[lo:hi])
+    return cover >= COVERED * (x1 - x0)
+
+
+def closing_rules(edges: list[Edge]) -> list[Edge]:
+    """Horizontal lines where a table's column rules stop with no rule drawn across them."""
+    horizontals, verticals = rules_of(edges)
+    horizontals.sort(key=lambda h: h["top"])
+    tops = [h["top"] for h in horizontals]
+    lines: list[Edge] = []
     for end, other in (("top", "bottom"), ("bottom", "top")):
+        # a column rule drawn in pieces (one per row) goes on: only rules that stop count
+        goes_on = _Ends(verticals, other)
         for group in _clusters([(e[end], e) for e in verticals]):
-            # a column rule drawn in pieces (per row) goes on: only rules that stop count
-            group = [e for e in group if not _continued(verticals, e, end, other)]
+            group = [e for e in group if not goes_on.near(e["x0"], e[end])]
             xs = sorted({round(e["x0"], 1) for e in group})
             if len(xs) < MIN_COLUMNS:
                 continue
             y = max(e[end] for e in group) if end == "bottom" else min(e[end] for e in group)
-            x0, x1 = xs[0], xs[-1]
-            if _covered(horizontals, y, x0, x1):
-                continue
-            lines.append(
-                {
-                    "object_type": "line",
-                    "x0": x0,
-                    "x1": x1,
-                    "top": y,
-                    "bottom": y,
-                    "width": x1 - x0,
-                    "height": 0.0,
-                }
-            )
+            if not _covered(horizontals, tops, y, xs[0], xs[-1]):
+                lines.append(_line(xs[0], xs[-1], y, y))
     return lines
+
+
+def table_lines(edges: list[Edge]) -> tuple[list[Edge], list[Edge]] | None:
+    """(vertical, horizontal) explicit lines for pdfplumber, or None to use its own strategy
+    (no table on the page, or so many edges that the page is a drawing)."""
+    if len(edges) > MAX_EDGES:
+        return None
+    lines = banded_edges(edges) + closing_rules(edges)
+    vertical = [e for e in lines if e["height"] > 0]
+    horizontal = [e for e in lines if e["height"] == 0]
+    if len(vertical) < 2 or len(horizontal) < 2:
+        return None
+    return vertical, horizontal

@@ -14,7 +14,7 @@ from pdfplumber.page import Page
 
 from perfaudit.extract.cells import drop_containers, join_lines, row_bbox
 from perfaudit.extract.norules import rebuild_rows, rules_missing
-from perfaudit.extract.rulings import banded_edges, closing_rules
+from perfaudit.extract.rulings import table_lines
 from perfaudit.extract.unicode import unify_ideographs
 from perfaudit.model import BBox, Cell, Item, Row, TextLine
 
@@ -96,17 +96,15 @@ def text_lines_outside(page: Page, boxes: list[BBox], page_no: int) -> list[Text
 
 def _rulings(page: Page, settings: TextLayerSettings) -> dict[str, Any]:
     """Table settings with the page's rules as a reader sees them (extract/rulings.py)."""
-    lines = banded_edges(page.edges) + closing_rules(page)
-    vertical = [e for e in lines if e["height"] > 0]
-    horizontal = [e for e in lines if e["height"] == 0]
-    if len(vertical) < 2 or len(horizontal) < 2:
-        return settings.table  # no table on this page: pdfplumber's own strategy
+    lines = table_lines(page.edges)
+    if lines is None:
+        return settings.table
     return dict(
         settings.table,
         vertical_strategy="explicit",
         horizontal_strategy="explicit",
-        explicit_vertical_lines=vertical,
-        explicit_horizontal_lines=horizontal,
+        explicit_vertical_lines=lines[0],
+        explicit_horizontal_lines=lines[1],
     )
 
 
