@@ -14,8 +14,9 @@ Writer closes a table at the foot of a page with a rule. Browsers (Chromium's ta
 fragmentation), report engines and spreadsheets often do not: the column rules stop at the
 page's cut and the last row's bottom rule is missing (or the next page starts with no top
 rule). pdfplumber's ruled-table finder then drops that row, whose text is read as loose
-lines. Where three or more column rules end at one height with no horizontal rule there, the
-missing rule is supplied (as an explicit line for pdfplumber), so the cut row is a row.
+lines. Where three or more column rules stop at one height, the parts of that height no
+horizontal rule covers are supplied (as explicit lines for pdfplumber): the whole bottom of a
+cut table, or only the bottom of a merged cell that goes on to the next page.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ MIN_RULE = 3.0  # pt: shorter edges are the ends of filled-rectangle borders, no
 BAND = 3.0  # pt: parallel edges closer than this (step by step) are one drawn rule
 END_TOL = 1.5  # pt: column rules ending within this of each other end "at one height"
 MIN_COLUMNS = 3  # column rules that must end together (a table, not a box or a stroke)
-COVERED = 0.9  # a horizontal rule covering this share of the span already closes it
 MAX_EDGES = 20_000  # past this a page is a drawing, not a form: pdfplumber's own strategy
 
 Edge = dict[str, Any]
@@ -124,10 +124,21 @@ class _Ends:
         return any((kx + dx, ky + dy) in self.keys for dx in (-1, 0, 1) for dy in (-1, 0, 1))
 
 
-def _covered(horizontals: list[Edge], tops: list[float], y: float, x0: float, x1: float) -> bool:
-    lo, hi = bisect_left(tops, y - 3), bisect_right(tops, y + 3)
-    cover = sum(max(0.0, min(x1, h["x1"]) - max(x0, h["x0"])) for h in horizontals[lo:hi])
-    return cover >= COVERED * (x1 - x0)
+def _gaps(
+    horizontals: list[Edge], tops: list[float], y: float, x0: float, x1: float
+) -> list[tuple[float, float]]:
+    """The parts of [x0, x1] that no horizontal rule near `y` covers."""
+    lo, hi = bisect_left(tops, y - BAND), bisect_right(tops, y + BAND)
+    gaps, at = [], x0
+    for h in sorted(horizontals[lo:hi], key=lambda h: h["x0"]):
+        if h["x0"] - at > MIN_RULE:
+            gaps.append((at, min(h["x0"], x1)))
+        at = max(at, h["x1"])
+        if at >= x1:
+            break
+    if x1 - at > MIN_RULE:
+        gaps.append((at, x1))
+    return gaps
 
 
 def closing_rules(edges: list[Edge]) -> list[Edge]:
@@ -145,8 +156,10 @@ def closing_rules(edges: list[Edge]) -> list[Edge]:
             if len(xs) < MIN_COLUMNS:
                 continue
             y = max(e[end] for e in group) if end == "bottom" else min(e[end] for e in group)
-            if not _covered(horizontals, tops, y, xs[0], xs[-1]):
-                lines.append(_line(xs[0], xs[-1], y, y))
+            # the rule is missing across the table, or only under a cell that goes on to
+            # the next page (Chromium closes the other cells of the cut row)
+            for gx0, gx1 in _gaps(horizontals, tops, y, xs[0], xs[-1]):
+                lines.append(_line(gx0, gx1, y, y))
     return lines
 
 
