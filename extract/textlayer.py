@@ -14,6 +14,7 @@ from pdfplumber.page import Page
 
 from perfaudit.extract.cells import drop_containers, join_lines, row_bbox
 from perfaudit.extract.norules import rebuild_rows, rules_missing
+from perfaudit.extract.overflow import attach_overflow
 from perfaudit.extract.rulings import table_lines
 from perfaudit.extract.unicode import unify_ideographs
 from perfaudit.model import BBox, Cell, Item, Row, TextLine
@@ -120,6 +121,7 @@ def page_items(
             table_rows_ = rebuild_rows(page, _bbox(table.bbox), page_no)
         rows.extend(table_rows_)
     lines = text_lines_outside(page, [_bbox(t.bbox) for t in tables], page_no)
+    lines = attach_overflow(rows, lines)
     items: list[Item] = [*rows, *lines]
     items.sort(key=lambda it: (round(it.bbox[1], 1), it.bbox[0]))
     first_row = next((it for it in items if isinstance(it, Row)), None)

@@ -424,6 +424,8 @@ class FormBuilder:
 
     def _set_group(self, st: _FormState, level: int, text: str, fragment: bool) -> None:
         current = st.l1 if level == 1 else st.l2
+        if fragment and current is not None and st.at_page_top and _repeats_tail(current, text):
+            return  # a cut label printed whole above the break and its tail again below (Calc)
         if current is not None and not current.printed and st.at_page_top:
             current.printed = fold(text)  # the text of a merged cell cut by the page break
             return
@@ -481,6 +483,12 @@ class FormBuilder:
         form.funds.sort(key=lambda f: order.index(f.item))
         form.source.pages = sorted(st.pages)
         self.forms.append(form)
+
+
+def _repeats_tail(group: _Group, text: str) -> bool:
+    """`指标` under a group already printed as `质量指标` (a complete label)."""
+    piece = fold(text)
+    return bool(piece) and group.printed.endswith(piece) and not _unfinished(group)
 
 
 def _unfinished(group: _Group) -> bool:

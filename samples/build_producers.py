@@ -15,6 +15,10 @@ same seed forms (``../shared/spec/seed_forms.json``, data never changed) are ren
 * ``chromium_separate``: the same HTML with ``border-collapse: separate``: every cell draws
   its own border, the borders of neighbouring cells do not meet (a 2 px gap), and the frame
   is a CSS ``double`` rule;
+* ``chromium_11pt``, ``chromium_12pt``: the ``chromium`` HTML in 11 and 12 pt type, so the
+  page breaks fall elsewhere: a row-spanning cell cut with its bottom left open while the
+  other cells of the row are closed, and a cut cell's text laid out past the page's cut (in
+  the bottom margin) with nothing in its part on the next page;
 * ``reportlab``: ReportLab with the non-embedded Adobe CID font STSong-Light
   (UniGB-UCS2-H), Paragraph cells wrapped CJK-style, SPAN cells, the indicator header
   repeated on every page (``repeatRows``);
@@ -63,6 +67,8 @@ PRODUCERS = (
     "writer",
     "chromium",
     "chromium_separate",
+    "chromium_11pt",
+    "chromium_12pt",
     "reportlab",
     "calc",
     "calc_fit",
@@ -123,7 +129,7 @@ def _html_rows(cells: list[bs.Cell], rows: range) -> list[str]:
     return out
 
 
-def form_html(form: dict, position: int, style: str) -> str:
+def form_html(form: dict, position: int, style: str, font_pt: float = 10) -> str:
     n_rows, cells, header = form_grid(form, position)
     cols = "".join(f'<col style="width:{w}cm">' for w in bs.COL_WIDTHS_CM)
     head = _html_rows(cells, range(0, header))
@@ -131,7 +137,7 @@ def form_html(form: dict, position: int, style: str) -> str:
     body = _html_rows(cells, range(header + 1, n_rows))
     return f"""<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>{html.escape(form["project"])}</title>
-<style>{BASE_CSS}{CSS[style]}</style></head><body>
+<style>{BASE_CSS}{CSS[style]}body {{ font-size: {font_pt}pt; }}</style></head><body>
 <h1>{bs.TITLE}</h1><p class="year">{year_text(form, position)}</p>
 <table><colgroup>{cols}</colgroup>{"".join(head)}</table>
 <table class="ind"><colgroup>{cols}</colgroup><thead>{"".join(thead)}</thead>
@@ -362,6 +368,8 @@ def render(producer: str, form: dict, pos: int, pdf: Path, work: Path) -> None:
         writer_pdf(form, pos, pdf, work)
     elif producer in ("chromium", "chromium_separate"):
         chromium_pdf(form_html(form, pos, producer), pdf, work)
+    elif producer in ("chromium_11pt", "chromium_12pt"):
+        chromium_pdf(form_html(form, pos, "chromium", font_pt=int(producer[-4:-2])), pdf, work)
     elif producer == "reportlab":
         reportlab_pdf(form, pos, pdf)
     elif producer in ("calc", "calc_fit"):

@@ -26,7 +26,16 @@ from perfaudit.scoring.engine import audit_form
 from conftest import SAMPLES, SEED_FILES, field_diffs, load_truth, pdf_of
 
 PRODUCERS_DIR = SAMPLES / "producers"
-PRODUCERS = {"chromium", "chromium_separate", "reportlab", "calc", "calc_fit", "gs"}
+PRODUCERS = {
+    "chromium",
+    "chromium_separate",
+    "chromium_11pt",
+    "chromium_12pt",
+    "reportlab",
+    "calc",
+    "calc_fit",
+    "gs",
+}
 TRUTHS = sorted(PRODUCERS_DIR.glob("*.truth.json"))
 CLEAN = [t for t in TRUTHS if "_seed" in t.name]
 PLANTED = sorted(PRODUCERS_DIR.glob("*_planted.pdf"))
