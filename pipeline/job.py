@@ -48,6 +48,7 @@ from perfaudit.pipeline.history import (
     apply_waivers,
     assign_keys,
     load_waivers,
+    local_day,
     update_history,
     write_changes_csv,
 )
@@ -426,7 +427,7 @@ def _history(
         for problem in problems:
             log.warning("waivers: %s", problem)
         summary.waiver_problems.extend(problems)
-    apply_waivers(findings, waivers, date.fromisoformat(summary.started[:10]))
+    apply_waivers(findings, waivers, date.fromisoformat(local_day(summary.started)))
     changes = update_history(state.db, findings, summary.started)
     summary.new_findings = len(changes.new)
     summary.resolved_findings = len(changes.resolved)

@@ -7,6 +7,7 @@ import html
 import re
 import unicodedata
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from perfaudit.model import Finding
 
@@ -101,3 +102,18 @@ def _rule_sev(rule: str) -> str:
     except ImportError:  # pragma: no cover
         return "info"
     return SEVERITY.get(rule, "info")
+
+
+def local_time(timestamp: object) -> str:
+    """A run's UTC timestamp (`2026-12-01T18:30:00Z`) as the reader's local time (`TZ`):
+    `2026-12-02 02:30 (UTC+08:00)`; text that is not a timestamp is shown as it is."""
+    text = "" if timestamp is None else str(timestamp)
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return text
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    local = moment.astimezone()
+    offset = local.strftime("%z")
+    return f"{local:%Y-%m-%d %H:%M} (UTC{offset[:3]}:{offset[3:]})"

@@ -23,6 +23,7 @@ from perfaudit.pipeline.report.common import (
     _rule_name,
     _rule_sev,
     finding_anchor,
+    local_time,
 )
 from perfaudit.pipeline.report.crops import (
     IMAGE_BUDGET,
@@ -237,7 +238,7 @@ def render_report(
         body_cards = '<p class="empty">未发现问题。</p>'
     nomatch = '<p class="empty" id="nomatch" hidden>没有符合筛选条件的问题。</p>'
     when = (changes or {}).get("finished") or (changes or {}).get("started")
-    meta = f"生成于 {_e(when)}" if when else ""
+    meta = f"生成于 {_e(local_time(when))}" if when else ""
     foot_bits = [
         f"规则口径：{_e(policy.name)}",
         f"图片 {n_images} 张（源PDF中问题所在行的截图，红框标出该行）",

@@ -26,6 +26,7 @@ from perfaudit.pipeline.report.common import (
     _rule_name,
     _search_text,
     form_anchor,
+    local_time,
 )
 
 if TYPE_CHECKING:
@@ -222,7 +223,9 @@ def _tonight_html(findings: list[Finding], changes: Mapping | None, anchors: dic
         link = f'<a href="#{_e(quote(href, safe=""))}">{what}</a>' if href else what
         return f"<li>{link}：{_e(message)}</li>"
 
-    parts = ['<section class="tonight"><h2>今晚的变化</h2>']
+    started = (changes or {}).get("started")
+    day = f"（{_e(local_time(started)[:10])}）" if started else ""
+    parts = [f'<section class="tonight"><h2>今晚的变化{day}</h2>']
     if new:
         items = "".join(
             line(f.project, f.rule, f.indicator, f.message, anchors.get(id(f))) for f in new[:200]
@@ -269,7 +272,7 @@ def _changes_html(view: dict[str, Any], changes: Mapping | None) -> str:
             items = "".join(f"<li>{_e(x)}</li>" for x in sorted(str(x) for x in v))
             lists.append(f"<div>{label}：</div><ul>{items}</ul>")
     when = (changes or {}).get("finished") or (changes or {}).get("started")
-    prefix = f"本次运行（{_e(when)}）：" if when else "本次运行："
+    prefix = f"本次运行（{_e(local_time(when))}）：" if when else "本次运行："
     line = prefix + "，".join(bits)
     if lists:
         return f'<details class="changes"><summary>{line}</summary>{"".join(lists)}</details>'
