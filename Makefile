@@ -12,7 +12,8 @@ $(BIN)/python:
 
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	@# setuptools' note on editable installs is information, not a problem: keep it off the screen
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
 install: $(STAMP)  ## create .venv and install perfaudit (leaves .venv/bin/perfaudit)
