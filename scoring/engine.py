@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from perfaudit.model import Finding, Form
-from perfaudit.scoring import funds, indicators, labels, totals
+from perfaudit.scoring import design, funds, indicators, labels, text, totals
 from perfaudit.scoring.across import duplicate_indicator
 from perfaudit.scoring.context import SEVERITY, Ctx
 from perfaudit.scoring.policy import Policy, load_policy
@@ -13,6 +13,7 @@ from perfaudit.scoring.policy import Policy, load_policy
 FormRule = Callable[[Ctx], Iterable[Finding]]
 
 FORM_RULES: list[FormRule] = [*funds.RULES, *totals.RULES, *labels.RULES, *indicators.RULES]
+FORM_RULES += [*design.RULES, *text.RULES]  # the deeper checks (issue #19)
 
 SEVERITY_ORDER = {"fatal": 0, "error": 1, "warning": 2, "info": 3}
 
