@@ -26,6 +26,7 @@ import pytest
 from perfaudit.model import Finding, Form, FundRow, Indicator, ParsedValue, Source
 from perfaudit.normalize.values import parse_value
 from perfaudit.pipeline.worker import process_file
+from perfaudit.scoring import years
 from perfaudit.scoring.across import duplicate_indicator
 from perfaudit.scoring.context import SEVERITY, Ctx
 from perfaudit.scoring.engine import FORM_RULES, audit_form, audit_forms
@@ -1648,7 +1649,7 @@ def test_the_rule_table_matches_contract_md():
 
 
 def test_each_rule_is_one_function_stating_its_rule_in_its_docstring():
-    functions = [*FORM_RULES, duplicate_indicator]
+    functions = [*FORM_RULES, duplicate_indicator, *years.RULES]
     codes = [fn.__doc__.split(" ", 1)[0] for fn in functions]
     assert sorted(codes) == sorted(CONTRACT_SEVERITY)  # one function per code, none missing
     for fn, code in zip(functions, codes, strict=True):
