@@ -229,10 +229,13 @@ class _TqdmHandler(logging.Handler):
             self.handleError(record)
 
 
-def collect(results: list[FileResult], policy: Policy) -> tuple[list[Form], list[Finding]]:
-    """All forms and all findings (fatal rows included) of a set of file results."""
+def collect(
+    results: list[FileResult], policy: Policy, earlier: list[Form] | None = None
+) -> tuple[list[Form], list[Finding]]:
+    """All forms and all findings (fatal rows included) of a set of file results; `earlier`:
+    forms remembered from past runs, to compare across years."""
     forms = [form for r in results for form in r.forms]
-    findings = audit_forms(forms, policy)
+    findings = audit_forms(forms, policy, earlier or [])
     findings.extend(r.fatal for r in results if r.fatal is not None)
     return forms, sort_findings(findings)
 
@@ -360,7 +363,8 @@ def run_job(inbox: Path, outdir: Path, policy: Policy, opts: Options) -> RunSumm
             removed = state.forget_except(set(current))
             summary.removed = len(removed)
             results = [current[k] for k in sorted(current)]
-            forms, findings = collect(results, policy)
+            earlier = state.remember_forms([f for r in results for f in r.forms], summary.started)
+            forms, findings = collect(results, policy, earlier)
             history = _history(state, inbox, outdir, opts, forms, findings, summary)
             changes = {
                 "new": [t.display for t in tasks if t.display not in known],
@@ -377,6 +381,8 @@ def run_job(inbox: Path, outdir: Path, policy: Policy, opts: Options) -> RunSumm
                 report=(results, sources, changes, policy),
                 limits=opts.limits,
                 history=history,
+                earlier=earlier,
+                policy=policy,
             )
             summary.failed = sum(
                 1 for r in results if r.fatal is not None and r.fatal.rule != "NO_FORM_FOUND"
@@ -441,6 +447,8 @@ def write_outputs(
     report: tuple | None = None,
     limits: Limits | None = None,
     history: Changes | None = None,
+    earlier: list[Form] | None = None,
+    policy: Policy | None = None,
 ) -> None:
     """Write every output into a staging folder, then rename each into OUTDIR.
 
@@ -448,6 +456,7 @@ def write_outputs(
     outputs from this run and some from the previous one, and the next run
     rewrites them all. `report` = (results, sources, changes, policy) also
     writes report.html; a failure there is logged and costs only that page.
+    `earlier` (forms remembered from past runs) feeds forms.csv's history columns.
     """
     staging = outdir / f".staging-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
@@ -457,7 +466,7 @@ def write_outputs(
         export.write_findings_csv(staging / "findings.csv", findings, extra=extra)
         export.write_findings_xlsx(staging / "findings.xlsx", findings, extra=extra, forms=forms)
         export.write_forms_jsonl(staging / "forms.jsonl", forms)
-        export.write_forms_csv(staging / "forms.csv", forms, findings)
+        export.write_forms_csv(staging / "forms.csv", forms, findings, earlier, policy)
         export.write_indicators_csv(staging / "indicators.csv", forms)
         names = [*OUTPUTS, "indicators.csv"]
         if history is not None:
