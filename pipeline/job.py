@@ -66,7 +66,8 @@ REPORT_DIR = "report"  # a report past its size budget: index.html and a page pe
 CROPS = "crops.sqlite"  # the report's pictures, kept so an unchanged night reuses them
 CHANGES = "changes.csv"  # tonight's new and resolved findings (also kept in runs/<ts>/)
 WAIVERS = "waivers.csv"  # in INBOX or OUTDIR: findings set aside by auditors
-REPORT_TIMEOUT = 900.0  # seconds allowed for writing report.html
+REPORT_TIMEOUT = 900.0  # seconds allowed for writing report.html ...
+REPORT_SECONDS_PER_FINDING = 0.01  # ... plus this much per finding (a big inbox's first night)
 SUMMARY_KEYS = (
     "started",
     "finished",
@@ -511,15 +512,17 @@ def _write_report(
             path, results, forms, findings, sources, changes, policy=policy, cache_path=cache
         )
 
+    started = time.perf_counter()
     why = call_isolated(
         write,
-        timeout=REPORT_TIMEOUT,
+        timeout=REPORT_TIMEOUT + REPORT_SECONDS_PER_FINDING * len(findings),
         memory_mb=max(limits.memory_mb, 2048) if limits.memory_mb else 0,
         what="report.html",
     )
     if why is not None or not path.is_file():
         log.error("report.html not updated: writing it %s", why or "left no file")
         return []
+    log.info("report written in %.1fs", time.perf_counter() - started)
     return [REPORT, REPORT_DIR] if (path.parent / REPORT_DIR).is_dir() else [REPORT]
 
 
