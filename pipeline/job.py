@@ -53,6 +53,7 @@ from perfaudit.pipeline.state import OutdirLock, State
 from perfaudit.pipeline.worker import FileResult, code_fingerprint, failed
 from perfaudit.scoring.engine import audit_forms, sort_findings
 from perfaudit.scoring.policy import Policy
+from perfaudit.scoring.projects import project_histories
 
 log = logging.getLogger("perfaudit")
 
@@ -430,7 +431,7 @@ def write_outputs(
             write_changes_csv(staging / CHANGES, history)
             names.append(CHANGES)
         if report is not None and _write_report(
-            staging / REPORT, forms, findings, *report, limits=limits
+            staging / REPORT, forms, findings, *report, limits=limits, earlier=earlier
         ):
             names.append(REPORT)
         mode = _file_mode()
@@ -452,6 +453,7 @@ def _write_report(
     changes: dict,
     policy: Policy,
     limits: Limits | None = None,
+    earlier: list[Form] | None = None,
 ) -> bool:
     """report.html, the page for people; False (and a log line) if it could not be made.
 
@@ -466,7 +468,10 @@ def _write_report(
     limits = limits or Limits()
 
     def write() -> None:
-        report.write_report(path, results, forms, findings, sources, changes, policy=policy)
+        histories = project_histories(forms, earlier or [], policy)
+        report.write_report(
+            path, results, forms, findings, sources, changes, policy=policy, histories=histories
+        )
 
     why = call_isolated(
         write,

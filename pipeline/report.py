@@ -36,6 +36,7 @@ from urllib.parse import quote
 
 from perfaudit.model import Finding, Form
 from perfaudit.pipeline.export import atomic_writer, recomputed_score
+from perfaudit.pipeline.report_history import history_html
 
 if TYPE_CHECKING:
     from perfaudit.pipeline.worker import FileResult
@@ -73,6 +74,14 @@ RULE_NAMES = {
     "MISSING_VALUE": "缺少数值",
     "UNPARSEABLE_VALUE": "数值无法解析",
     "LOW_CONFIDENCE": "识别置信度低",
+    "TARGET_LOWERED": "指标值较上年调低",
+    "TEXT_REPEATED": "文字照抄上年",
+    "OVERACHIEVED_NO_REASON": "超额完成未说明原因",
+    "FRAMEWORK_MIXED": "混用两套指标体系",
+    "INPUT_AS_OUTCOME": "以资金投入作效益指标",
+    "VAGUE_TARGET": "指标值未量化",
+    "WEIGHT_SPLIT": "一级指标分值偏离",
+    "GOAL_CONTRADICTS": "完成情况与表内数据矛盾",
     "NO_FORM_FOUND": "未找到自评表",
     "ENCRYPTED": "文件已加密",
     "CORRUPT": "文件无法读取",
@@ -127,6 +136,7 @@ def write_report(
     changes: dict | None = None,
     *,
     policy: Policy | None = None,
+    histories: list | None = None,
 ) -> None:
     """Write the self-contained review page to `path`, atomically.
 
@@ -136,8 +146,11 @@ def write_report(
     "unchanged" files, and "started"/"finished" timestamps; new and changed
     files are marked and can be filtered on. `policy` gives the grade
     boundaries for the recomputed grade (default: the built-in policy).
+    `histories` (scoring.projects.project_histories) adds each project's years.
     """
-    text = render_report(results, forms, findings, sources, changes, policy=policy)
+    text = render_report(
+        results, forms, findings, sources, changes, policy=policy, histories=histories
+    )
     with atomic_writer(Path(path), "w", encoding="utf-8", newline="\n") as fh:
         fh.write(text)
 
@@ -790,6 +803,7 @@ def render_report(
     *,
     policy: Policy | None = None,
     image_budget: int = IMAGE_BUDGET,
+    histories: list | None = None,
 ) -> str:
     """The report page as a string (see write_report)."""
     if policy is None:
@@ -962,7 +976,8 @@ def render_report(
         f'<span class="meta">{meta}</span></div></header>'
         f'<div class="wrap">{_tonight_html(findings, changes, anchors)}{summary}'
         f"{_changes_html(view, changes)}"
-        f"{_forms_index_html(forms, [*other, *fatal], policy, cards)}</div>"
+        f"{_forms_index_html(forms, [*other, *fatal], policy, cards)}"
+        f"{history_html(histories or [])}</div>"
         f"{toolbar}"
         f'<main class="wrap" id="cards">{_fatal_html(fatal, anchors, marked)}'
         f"{body_cards}{nomatch}</main>"
