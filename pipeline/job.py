@@ -2,8 +2,10 @@
 
 A run, under an exclusive lock on OUTDIR:
 
-1. lists every file under INBOX and hashes it; a file whose path, content
-   and extraction code match a stored result is not processed again;
+1. lists every file under INBOX and hashes it; a file modified within
+   `settle` seconds, or changing while it is read, is deferred to the next
+   run (pipeline/settle.py); a file whose path, content and extraction code
+   match a stored result is not processed again;
 2. sends the others to isolated workers (local processes or a Dask
    cluster), storing each result in state.sqlite as it arrives;
 3. drops files that left INBOX, scores every current form, and writes all
@@ -46,9 +48,11 @@ from perfaudit.pipeline.history import (
     apply_waivers,
     assign_keys,
     load_waivers,
+    local_day,
     update_history,
     write_changes_csv,
 )
+from perfaudit.pipeline.settle import Snapshot, snapshot, too_recent
 from perfaudit.pipeline.state import OutdirLock, State
 from perfaudit.pipeline.worker import FileResult, code_fingerprint, failed
 from perfaudit.scoring.engine import audit_forms, sort_findings
@@ -85,6 +89,9 @@ class Options:
     progress: bool = False
     client: object | None = None  # a connected distributed.Client to reuse (executor dask)
     waivers: Path | None = None  # besides INBOX/waivers.csv and OUTDIR/waivers.csv
+    # a file modified this recently is left for the next run (the CLI's default is 120 s;
+    # 0 here, so a program that has just written its inbox is not made to wait)
+    settle: float = 0.0
 
 
 def discover(paths: list[Path]) -> Iterator[tuple[Path, str]]:
@@ -255,6 +262,7 @@ class RunSummary:
     resolved_findings: int = 0  # gone since the last run
     waived: int = 0  # set aside by a waiver: not counted in `findings`
     waiver_problems: list[str] = field(default_factory=list)
+    deferred: list[str] = field(default_factory=list)  # still being written: next run reads them
 
     def to_json(self) -> dict:
         return dict(self.__dict__)
@@ -262,6 +270,7 @@ class RunSummary:
     def line(self) -> str:
         sev = ", ".join(f"{k} {v}" for k, v in sorted(self.by_severity.items()))
         removed = f", {self.removed} removed" if self.removed else ""
+        removed += f", {len(self.deferred)} deferred" if self.deferred else ""
         return (
             f"{self.files_seen} files ({self.processed} processed, {self.unchanged} unchanged, "
             f"{self.failed} unreadable{removed}), {self.forms} forms, {self.pages} pages, "
@@ -290,11 +299,29 @@ def run_job(inbox: Path, outdir: Path, policy: Policy, opts: Options) -> RunSumm
             current: dict[str, FileResult] = {}
             sources: dict[str, Path] = {}
             tasks: list[Task] = []
+            read_as: dict[str, Snapshot] = {}  # each task's file as it was hashed
+            now = time.time()
+
+            def defer(display: str, why: str) -> None:
+                # keep what an earlier run read from this path, so its findings stay current
+                summary.deferred.append(display)
+                sources.pop(display, None)
+                log.info("%s: deferred to the next run: %s", display, why)
+                previous = state.stored(display)
+                if previous is not None:
+                    current[display] = previous
+
             for real, display in discover([inbox]):
                 if _is_own_output(real, inbox, outdir) or display == WAIVERS:
                     continue  # our own outputs, and the auditors' waivers, are not input
                 summary.files_seen += 1
                 sources[display] = real
+                before = snapshot(real)
+                age = too_recent(before, opts.settle, now) if before is not None else None
+                if before is None or age is not None:
+                    why = "gone" if before is None else f"modified {age:.0f} s ago"
+                    defer(display, f"{why} (--settle {opts.settle:g} s)")
+                    continue
                 try:
                     sha = sha256_of(real)
                 except OSError as exc:
@@ -303,21 +330,37 @@ def run_job(inbox: Path, outdir: Path, policy: Policy, opts: Options) -> RunSumm
                         display, "", "CORRUPT", f"文件无法读取：{exc.strerror}", str(exc)
                     )
                     continue
+                if snapshot(real) != before:
+                    defer(display, "changed while being read")
+                    continue
                 cached = state.cached(display, sha, fingerprint, opts.limits.timeout)
                 if cached is not None:
                     current[display] = cached
                     summary.unchanged += 1
                 else:
                     tasks.append(Task(str(real), display, sha))
+                    read_as[display] = before
 
             def keep(result: FileResult) -> None:
+                if snapshot(tasks_by_name[result.file].path) != read_as[result.file]:
+                    defer(result.file, "changed while being read")  # the result may be torn
+                    return
                 # the outputs are built from what the state returns, so this run and a
                 # rerun that reads the result back write byte-identical files
                 current[result.file] = state.store(result, fingerprint, opts.limits.timeout)
 
+            tasks_by_name = {t.display: t for t in tasks}
             execute(tasks, opts, on_done=keep)
             state.commit()
+            late = set(summary.deferred)
+            tasks = [t for t in tasks if t.display not in late]
             summary.processed = len(tasks)
+            if summary.deferred:
+                log.warning(
+                    "%d file(s) still being written, left for the next run: %s",
+                    len(summary.deferred),
+                    ", ".join(summary.deferred[:5]) + (" …" if len(summary.deferred) > 5 else ""),
+                )
             removed = state.forget_except(set(current))
             summary.removed = len(removed)
             results = [current[k] for k in sorted(current)]
@@ -391,7 +434,7 @@ def _history(
         for problem in problems:
             log.warning("waivers: %s", problem)
         summary.waiver_problems.extend(problems)
-    apply_waivers(findings, waivers, date.fromisoformat(summary.started[:10]))
+    apply_waivers(findings, waivers, date.fromisoformat(local_day(summary.started)))
     changes = update_history(state.db, findings, summary.started)
     summary.new_findings = len(changes.new)
     summary.resolved_findings = len(changes.resolved)

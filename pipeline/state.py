@@ -223,6 +223,18 @@ class State:
             return None
         return None if result.transient else result
 
+    def stored(self, path: str) -> FileResult | None:
+        """What the last run that read `path` stored, whatever its content was (None: nothing
+        usable): a file being rewritten keeps its previous result until it has settled."""
+        row = self.db.execute("SELECT result FROM files WHERE path = ?", (path,)).fetchone()
+        if row is None:
+            return None
+        try:
+            result = decode_result(row[0])
+        except (ValueError, KeyError, TypeError):
+            return None
+        return None if result.transient else result
+
     def store(
         self, result: FileResult, fingerprint: str, timeout: float | None = None
     ) -> FileResult:
