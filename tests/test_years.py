@@ -306,7 +306,7 @@ def test_report_shows_each_projects_years_and_its_lowered_targets(two_years):
 
 
 def test_report_history_escapes_what_the_pdf_says():
-    from perfaudit.pipeline.report_history import history_html
+    from perfaudit.pipeline.report.history import history_html
     from perfaudit.scoring.projects import ProjectHistory, TargetChange, YearRow
 
     evil = "<script>alert(1)</script>"

@@ -4,13 +4,8 @@ with its totals, grades, execution rate and the targets changed since the year b
 
 from __future__ import annotations
 
-import html
-
+from perfaudit.pipeline.report.common import _e
 from perfaudit.scoring.projects import ProjectHistory, TargetChange, YearRow
-
-
-def _e(value: object) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
 
 
 def _num(value: float | None, suffix: str = "") -> str:
