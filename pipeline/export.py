@@ -20,7 +20,7 @@ from pathlib import Path
 
 from perfaudit.model import FINDING_COLUMNS, Finding, Form
 from perfaudit.scoring.policy import Policy, load_policy
-from perfaudit.scoring.projects import HISTORY_COLUMNS, history_columns
+from perfaudit.scoring.projects import PROJECT_HISTORY_COLUMNS, history_columns
 
 FORMS_CSV_COLUMNS = [
     "file",
@@ -145,7 +145,9 @@ def forms_csv_rows(
                 "errors": c["error"],
                 "warnings": c["warning"],
                 "infos": c["info"],
-                **history.get((form.source.file, form.index), dict.fromkeys(HISTORY_COLUMNS)),
+                **history.get(
+                    (form.source.file, form.index), dict.fromkeys(PROJECT_HISTORY_COLUMNS)
+                ),
             }
         )
     return rows
@@ -159,7 +161,7 @@ def write_forms_csv(
     policy: Policy | None = None,
 ) -> None:
     with atomic_writer(path, "w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=FORMS_CSV_COLUMNS + HISTORY_COLUMNS)
+        writer = csv.DictWriter(fh, fieldnames=FORMS_CSV_COLUMNS + PROJECT_HISTORY_COLUMNS)
         writer.writeheader()
         for row in forms_csv_rows(forms, findings, earlier or (), policy):
             writer.writerow({k: _cell(v) for k, v in row.items()})

@@ -57,6 +57,7 @@ from perfaudit.pipeline.state import OutdirLock, State
 from perfaudit.pipeline.worker import FileResult, code_fingerprint, failed
 from perfaudit.scoring.engine import audit_forms, sort_findings
 from perfaudit.scoring.policy import Policy
+from perfaudit.scoring.projects import project_histories
 
 log = logging.getLogger("perfaudit")
 
@@ -477,8 +478,9 @@ def write_outputs(
             names.append(CHANGES)
         if report is not None:
             names += _write_report(
-                staging / REPORT, forms, findings, *report, limits=limits, cache=outdir / CROPS
-            )
+                staging / REPORT, forms, findings, *report, limits=limits, cache=outdir / CROPS,
+                earlier=earlier,
+            )  # fmt: skip
         mode = _file_mode()
         for name in names:
             for written in _files_under(staging / name):
@@ -502,6 +504,7 @@ def _write_report(
     policy: Policy,
     limits: Limits | None = None,
     cache: Path | None = None,
+    earlier: list[Form] | None = None,
 ) -> list[str]:
     """report.html (and report/ when it is split per unit), the pages for people; the names
     written beside `path`, none (and a log line) if they could not be made.
@@ -517,9 +520,11 @@ def _write_report(
     limits = limits or Limits()
 
     def write() -> None:
+        histories = project_histories(forms, earlier or [], policy)
         report.write_site(
-            path, results, forms, findings, sources, changes, policy=policy, cache_path=cache
-        )
+            path, results, forms, findings, sources, changes, policy=policy, cache_path=cache,
+            histories=histories,
+        )  # fmt: skip
 
     started = time.perf_counter()
     why = call_isolated(
