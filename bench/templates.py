@@ -25,7 +25,7 @@ import accuracy  # noqa: E402
 
 from perfaudit.pipeline.worker import process_file  # noqa: E402
 
-from conftest import SEED_FILES, SAMPLES, load_truth, pdf_of  # noqa: E402
+from conftest import SAMPLES, SEED_FILES, load_truth, pdf_of  # noqa: E402
 
 # template → its sample truth files (add a line for a new template's samples)
 TEMPLATE_SAMPLES = {
