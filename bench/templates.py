@@ -45,6 +45,7 @@ class TemplateScore:
     found: int = 0
     extra: list[tuple] = field(default_factory=list)
     missed: list[tuple] = field(default_factory=list)
+    not_found: list[tuple] = field(default_factory=list)  # planted forms whose error was missed
 
 
 def _project(name: str | None) -> str:
@@ -83,7 +84,9 @@ def measure(template: str, truths: list[Path]) -> TemplateScore:
     for project, rules, findings in planted:
         score.planted += 1
         new = findings - clean.get(project, set())
-        score.found += rules <= new
+        score.found += bool(rules) and rules <= new
+        if not (bool(rules) and rules <= new):
+            score.not_found.append((project, sorted(rules), sorted(new)))
     return score
 
 
@@ -122,6 +125,8 @@ def main() -> int:
             print(f"  {s.template} false alarm: {item}")
         for item in s.missed[:20]:
             print(f"  {s.template} missed: {item}")
+        for item in s.not_found:
+            print(f"  {s.template} planted, not found: {item}")
         for name in s.fields.wrong_files:
             print(f"  {s.template} not exact: {name}")
     return 0
