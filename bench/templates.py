@@ -30,7 +30,9 @@ from conftest import SAMPLES, SEED_FILES, load_truth, pdf_of  # noqa: E402
 # template → its sample truth files (add a line for a new template's samples)
 TEMPLATE_SAMPLES = {
     "national": lambda: [SAMPLES / f.replace(".pdf", ".truth.json") for f in SEED_FILES.values()],
-    "sichuan": lambda: sorted((SAMPLES / "sichuan").glob("*.truth.json")),
+    "sichuan": lambda: [
+        p for p in sorted((SAMPLES / "sichuan").glob("*.truth.json")) if load_truth(p)
+    ],
 }
 
 

@@ -27,7 +27,13 @@ from perfaudit.model import (
 )
 from perfaudit.normalize.columns import Column, assign, header_columns, match_header, text_of
 from perfaudit.normalize.labels import classify, clean_label, join_fragment, match_label
-from perfaudit.normalize.templates import Template, detect, load_templates, markers_in
+from perfaudit.normalize.templates import (
+    Template,
+    detect,
+    load_templates,
+    markers_in,
+    unsupported_layout,
+)
 from perfaudit.normalize.values import normalize_op, normalize_unit, parse_value, to_number
 from perfaudit.normalize.vocabulary import fold, load_vocabulary
 
@@ -529,4 +535,16 @@ def build_forms(doc: RawDocument) -> list[Form]:
     builder = FormBuilder(doc)
     for item in doc.items:
         builder.feed(item)
-    return builder.finish()
+    forms = builder.finish()
+    if forms and all(not f.funds and not f.indicators for f in forms):
+        # header labels alone, on a layout we know but do not read (a 项目申报表, Hubei's
+        # 项目决策/项目管理 form): no form, so NO_FORM_FOUND names the layout
+        if unsupported_layout(_texts(doc)) is not None:
+            return []
+    return forms
+
+
+def _texts(doc: RawDocument) -> list[str]:
+    return [it.text for it in doc.items if isinstance(it, TextLine)] + [
+        c.text for it in doc.items if isinstance(it, Row) for c in it.cells
+    ]

@@ -85,14 +85,44 @@ def _load(raw: dict[str, Any]) -> Template:
 @cache
 def load_templates() -> dict[str, Template]:
     """Every template file of normalize/templates/, by name (the default first)."""
-    folder = resources.files("perfaudit.normalize").joinpath("templates")
-    loaded = [
-        _load(tomllib.loads(f.read_text("utf-8")))
-        for f in sorted(folder.iterdir(), key=lambda f: f.name)
-        if f.name.endswith(".toml")
-    ]
+    raws = [tomllib.loads(f.read_text("utf-8")) for f in sorted(_files(), key=lambda f: f.name)]
+    loaded = [_load(raw) for raw in raws if "template" in raw]
     by_name = {t.name: t for t in loaded}
     return {DEFAULT: by_name[DEFAULT], **by_name}
+
+
+def _files() -> list[Any]:
+    folder = resources.files("perfaudit.normalize").joinpath("templates")
+    return [f for f in folder.iterdir() if f.name.endswith(".toml")]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A layout family perfaudit recognises but does not read yet (templates/unsupported.toml)."""
+
+    name: str
+    description: str
+    markers: tuple[str, ...]
+    min_hits: int
+
+
+@cache
+def unsupported_layouts() -> list[Layout]:
+    out = []
+    for f in _files():
+        for entry in tomllib.loads(f.read_text("utf-8")).get("layout", []):
+            markers = tuple(fold(m) for m in entry["markers"])
+            out.append(Layout(entry["name"], entry["description"], markers, entry["min_hits"]))
+    return out
+
+
+def unsupported_layout(texts: Iterable[str]) -> Layout | None:
+    """The first not-yet-supported layout (in file order) whose markers a document's text shows."""
+    joined = "".join(fold(t) for t in texts)
+    for layout in unsupported_layouts():
+        if sum(m in joined for m in layout.markers) >= layout.min_hits:
+            return layout
+    return None
 
 
 def markers_in(texts: Iterable[str]) -> Counter:

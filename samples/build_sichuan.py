@@ -20,6 +20,11 @@ Two producers, each a file of the six clean forms and a file of the six with pla
 * ``calc_*``: an openpyxl workbook (one sheet a form, the title in the table's first row,
   project names with Sichuan's project code) → LibreOffice Calc PDF.
 
+And the published text of two real forms on layouts perfaudit does not read yet (Hubei 随州's
+项目决策/项目管理/项目绩效 form, Chongqing's 部门整体 form; ../shared/real/text/) as Word PDFs,
+and Wuhan's 项目申报表 workbook exported by Calc: ``unsupported_*.pdf`` (truth: no form;
+NO_FORM_FOUND names the layout).
+
 Run: ``.venv/bin/python samples/build_sichuan.py`` (soffice with Writer and Calc, fonts-noto-cjk).
 """
 
@@ -346,6 +351,27 @@ def build_calc(path: Path, items: list[tuple[dict, list[dict], str]]) -> None:
     wb.save(path)
 
 
+# ------------------------------------------------------- unsupported layouts ---
+
+UNSUPPORTED = {
+    "unsupported_hubei_suizhou": "hubei_suizhou_jijiuzhongxin_2022_zipingbiao.txt",
+    "unsupported_chongqing_bumenzhengti": "chongqing_kexuecheng_rongmeiti_2021_bumenzhengti.txt",
+}
+# a real workbook exported as is: Wuhan's 项目申报表 (targets at application time, no results)
+UNSUPPORTED_BOOKS = {
+    "unsupported_wuhan_shenbaobiao": "wuhan_donghu_rsj_2020_xiangmushenbaobiao__STRaptor_SSTQA-zh_17.xlsx",
+}
+
+
+def build_text(path: Path, source: Path) -> None:
+    """The published text as it was presented (flattened, one paragraph a line), no table."""
+    doc = bs.new_document()
+    for line in source.read_text("utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            bs._add_run(doc.add_paragraph(), line.strip(), size=9)
+    doc.save(path)
+
+
 # ---------------------------------------------------------------------- main ---
 
 
@@ -385,6 +411,19 @@ def main(argv: list[str] | None = None) -> int:
                 src = work / f"{stem}.{'docx' if producer == 'word' else 'xlsx'}"
                 (build_word if producer == "word" else build_calc)(src, items)
                 jobs.append((stem, producer, src, items))
+        texts = []
+        for stem, name in UNSUPPORTED.items():
+            build_text(work / f"{stem}.docx", bv.REAL_DIR / "text" / name)
+            texts.append(work / f"{stem}.docx")
+        books = []
+        for stem, name in UNSUPPORTED_BOOKS.items():
+            books.append(work / f"{stem}.xlsx")
+            books[-1].write_bytes((bv.REAL_DIR / name).read_bytes())
+        unsupported = conv.convert(texts, work / "pdf") + bv.convert_calc(conv, books, work / "pdf")
+        for pdf in unsupported:
+            (out / pdf.name).write_bytes(pdf.read_bytes())
+            bv.write_truth(out, pdf.stem, [])
+            print(f"{pdf.name}: {bv.n_pages(pdf)} pages, no form")
         pdfs = conv.convert([j[2] for j in jobs if j[1] == "word"], work / "pdf")
         pdfs += bv.convert_calc(conv, [j[2] for j in jobs if j[1] == "calc"], work / "pdf")
         for (stem, _producer, _src, items), pdf in zip(jobs, pdfs, strict=True):
