@@ -46,6 +46,7 @@ sys.path.insert(0, str(HERE))
 import accuracy  # noqa: E402
 import bench_extract  # noqa: E402
 import peers  # noqa: E402
+import templates  # noqa: E402
 from accuracy import CellRecall, FieldScore, Sample  # noqa: E402
 
 from perfaudit.pipeline.worker import process_file  # noqa: E402
@@ -973,6 +974,7 @@ def main() -> int:
         )
         progress("audit: planting errors")
         audit = measure_audit(samples, forms, audit_section)
+        templates.section(audit_section)  # accuracy per template family (bench/templates.py)
 
         peer_section = Section(
             "Peers: cell-level recall and speed on the same files",

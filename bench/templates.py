@@ -116,6 +116,15 @@ def table(scores: list[TemplateScore]) -> tuple[list[str], list[list]]:
     return head, rows
 
 
+def section(out) -> None:
+    """Add the per-template table to a bench/run.py Section."""
+    out.table(*table(run()))
+    out.note(
+        "per template: the six seed forms on each template family (bench/templates.py); "
+        "planted = forms with an error printed into the PDF (samples/sichuan/*_planted)"
+    )
+
+
 def main() -> int:
     scores = run()
     head, rows = table(scores)

@@ -375,6 +375,14 @@ def build_text(path: Path, source: Path) -> None:
 # ---------------------------------------------------------------------- main ---
 
 
+def write_readme(out: Path, listing: list[str]) -> None:
+    doc = __doc__.split("\n\nRun:")[0]
+    lines = ["# Samples on Sichuan's template (`build_sichuan.py`)", "", doc, ""]
+    lines += ["| file | pages | planted errors |", "|---|---|---|", *listing, ""]
+    lines += ["Regenerate: `.venv/bin/python samples/build_sichuan.py` (deterministic).", ""]
+    (out / "README.md").write_text("\n".join(lines), encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed", type=Path, default=bs.DEFAULT_SEED)
@@ -426,6 +434,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{pdf.name}: {bv.n_pages(pdf)} pages, no form")
         pdfs = conv.convert([j[2] for j in jobs if j[1] == "word"], work / "pdf")
         pdfs += bv.convert_calc(conv, [j[2] for j in jobs if j[1] == "calc"], work / "pdf")
+        listing = [
+            f"| `{pdf.name}` | {bv.n_pages(pdf)} | no form (NO_FORM_FOUND names it) |"
+            for pdf in unsupported
+        ]
         for (stem, _producer, _src, items), pdf in zip(jobs, pdfs, strict=True):
             markers = [
                 (f"{TITLE}({f['year']}年度)", f"财务负责人:{f['finance_leader']}")
@@ -440,6 +452,13 @@ def main(argv: list[str] | None = None) -> int:
             ]
             bv.write_truth(out, stem, entries)
             print(f"{target.name}: {bv.n_pages(target)} pages, forms on {pages}")
+            planted = "; ".join(
+                f"{f['project']}: {', '.join(r for r, _ in f['notes']['planted'])}"
+                for f, _p, _n in items
+                if f.get("notes")
+            )
+            listing.append(f"| `{target.name}` | {bv.n_pages(target)} | {planted or 'clean'} |")
+    write_readme(out, listing)
     return 0
 
 
