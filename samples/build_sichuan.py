@@ -19,6 +19,8 @@ Two producers, each a file of the six clean forms and a file of the six with pla
 * ``word_*``: python-docx Word table → LibreOffice Writer PDF (forms cross page breaks).
 * ``calc_*``: an openpyxl workbook (one sheet a form, the title in the table's first row,
   project names with Sichuan's project code) → LibreOffice Calc PDF.
+* ``landscape_clean``: python-docx, A4 landscape as the 大英 web page shows it (the title as the
+  table's first row, `(2024 年度)`, 完成值 printed with its unit, an unused 其他资金 row blank).
 
 And the published text of two real forms on layouts perfaudit does not read yet (Hubei 随州's
 项目决策/项目管理/项目绩效 form, Chongqing's 部门整体 form; ../shared/real/text/) as Word PDFs,
@@ -302,6 +304,31 @@ def build_word(path: Path, items: list[tuple[dict, list[dict], str]]) -> None:
     doc.save(path)
 
 
+LANDSCAPE_WIDTHS_CM = (1.6, 1.6, 1.8, 4.2, 1.3, 1.6, 1.4, 2.2, 1.3, 1.3, 6.0)
+
+
+def build_word_landscape(path: Path, items: list[tuple[dict, list[dict], str]]) -> None:
+    """The web page's rendering (大英): A4 landscape, the title as the table's first row, the
+    year with a space, 完成值 printed with its unit, an unused 其他资金 row left blank."""
+    doc = bs.new_document()
+    bv.set_page(doc.sections[0], bv.A4, landscape=True, margins_cm=(1.5, 1.5, 1.5, 1.5))
+    for k, (form, printed, number) in enumerate(items):
+        head = doc.add_paragraph()
+        head.paragraph_format.page_break_before = k > 0
+        bs._add_run(head, f"报表编号:{number}", size=9)
+        shown = [{**p, "actual": p["actual"] + p["unit"] if p["op"] != "定性" else p["actual"]}
+                 for p in printed]  # fmt: skip
+        n_rows, cells = word_cells(form, shown, number)
+        other_row = next(c.r0 for c in cells if c.text == FUND_LABELS[-1] and c.c0 == 1)
+        cells = [c for c in cells if not (c.r0 == other_row and c.text == "-")]  # printed blank
+        cells = [bs.Cell(c.r0 + 1, c.c0, c.text, None if c.r1 is None else c.r1 + 1, c.c1,
+                         c.align) for c in cells]  # fmt: skip
+        cells.insert(0, bs.Cell(0, 0, f"{TITLE}({form['year']} 年度)", c1=10))
+        bv.add_table(doc, n_rows + 1, cells, LANDSCAPE_WIDTHS_CM, font_pt=9)
+        doc.add_paragraph()
+    doc.save(path)
+
+
 # --------------------------------------------------------------- calc producer ---
 
 THIN = Side(style="thin", color="000000")
@@ -349,6 +376,19 @@ def build_calc(path: Path, items: list[tuple[dict, list[dict], str]]) -> None:
         for rr, height in heights.items():
             ws.row_dimensions[rr].height = height
     wb.save(path)
+
+
+def _blank_other(form: dict) -> dict:
+    """The truth when an unused (all zero) 其他资金 row is printed blank: no amounts."""
+    form = copy.deepcopy(form)
+    other = form["funds"][-1]
+    if not any(other[k] for k in ("initial_budget", "annual_budget", "executed")):
+        for key in ("initial_budget", "annual_budget", "executed", "execution_rate"):
+            other[key] = None
+    return form
+
+
+BUILDERS = {"word": build_word, "calc": build_calc, "landscape": build_word_landscape}
 
 
 # ------------------------------------------------------- unsupported layouts ---
@@ -407,17 +447,21 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tmp)
         conv = bs.Converter(work)
         jobs = []
-        for producer in ("word", "calc"):
+        for producer in ("word", "calc", "landscape"):
             for name, forms, start in (("clean", clean, 13), ("planted", planted, 113)):
+                if producer == "landscape" and name == "planted":
+                    continue
                 items = numbered(forms, start)
+                if producer == "landscape":  # an unused 其他资金 row left blank
+                    items = [(_blank_other(f), p, n) for f, p, n in items]
                 if producer == "calc":  # Sichuan's project code before the name
                     items = [
                         ({**f, "project": f"51000021R0000000{199 + k:05d}-{f['project']}"}, p, n)
                         for k, (f, p, n) in enumerate(items)
                     ]
                 stem = f"{producer}_{name}"
-                src = work / f"{stem}.{'docx' if producer == 'word' else 'xlsx'}"
-                (build_word if producer == "word" else build_calc)(src, items)
+                src = work / f"{stem}.{'xlsx' if producer == 'calc' else 'docx'}"
+                BUILDERS[producer](src, items)
                 jobs.append((stem, producer, src, items))
         texts = []
         for stem, name in UNSUPPORTED.items():
@@ -432,12 +476,13 @@ def main(argv: list[str] | None = None) -> int:
             (out / pdf.name).write_bytes(pdf.read_bytes())
             bv.write_truth(out, pdf.stem, [])
             print(f"{pdf.name}: {bv.n_pages(pdf)} pages, no form")
-        pdfs = conv.convert([j[2] for j in jobs if j[1] == "word"], work / "pdf")
+        pdfs = conv.convert([j[2] for j in jobs if j[1] != "calc"], work / "pdf")
         pdfs += bv.convert_calc(conv, [j[2] for j in jobs if j[1] == "calc"], work / "pdf")
         listing = [
             f"| `{pdf.name}` | {bv.n_pages(pdf)} | no form (NO_FORM_FOUND names it) |"
             for pdf in unsupported
         ]
+        jobs.sort(key=lambda j: j[1] == "calc")  # the order of `pdfs`
         for (stem, _producer, _src, items), pdf in zip(jobs, pdfs, strict=True):
             markers = [
                 (f"{TITLE}({f['year']}年度)", f"财务负责人:{f['finance_leader']}")
