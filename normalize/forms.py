@@ -27,7 +27,7 @@ from perfaudit.model import (
 )
 from perfaudit.normalize.columns import Column, assign, header_columns, match_header, text_of
 from perfaudit.normalize.labels import classify, clean_label, join_fragment, match_label
-from perfaudit.normalize.templates import (
+from perfaudit.normalize.layouts import (
     Template,
     detect,
     load_templates,

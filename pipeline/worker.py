@@ -27,7 +27,7 @@ from typing import IO
 from perfaudit.extract.document import ReadError, check_header, read_document, sha256_of
 from perfaudit.model import Finding, Form, RawDocument, Row, TextLine
 from perfaudit.normalize.forms import build_forms
-from perfaudit.normalize.templates import unsupported_layout
+from perfaudit.normalize.layouts import unsupported_layout
 from perfaudit.scoring.engine import fatal
 
 log = logging.getLogger(__name__)

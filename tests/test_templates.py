@@ -21,7 +21,7 @@ from test_rules import SEED_FINDINGS
 from perfaudit.model import Cell as RawCell
 from perfaudit.model import Form, RawDocument, Row
 from perfaudit.normalize.forms import build_forms
-from perfaudit.normalize.templates import (
+from perfaudit.normalize.layouts import (
     DEFAULT,
     detect,
     load_templates,
