@@ -100,7 +100,7 @@ def fund_score(ctx: Ctx) -> Iterator[Finding]:
     expected = row.weight * min(max(shown, 0.0), 100.0) / 100
     yield ctx.finding(
         "FUND_SCORE",
-        f"预算执行率得分填报{fmt(row.score)}分，按分值{fmt(row.weight)}×执行率"
+        f"预算执行率得分填报{fmt(row.score)}分，按{label(ctx, 'weight')}{fmt(row.weight)}×执行率"
         f"{fmt(min(shown, 100.0))}%应得{fmt(expected)}分",
         page=row.page,
         subject=row.item,

@@ -130,6 +130,9 @@ def test_funds_messages_name_the_templates_columns(read):
     form = next(f for f in read["word_planted"] if f.project == "房修类")  # 总额's rate planted
     (finding,) = [f for f in audit_form(form) if f.rule == "FUND_RATE"]
     assert "预算执行数3.46÷调整后预算数5.00" in finding.message
+    form = next(f for f in read["word_planted"] if f.project == "活动经费")  # its funds score
+    (finding,) = [f for f in audit_form(form) if f.rule == "FUND_SCORE"]
+    assert "按权重10.00×执行率84.30%" in finding.message
 
 
 # ---------------------------------------------------------------- metamorphic ---
