@@ -1,8 +1,9 @@
 """Accuracy per template family: fields against the truth JSON, planted errors found, false alarms.
 
-Each template's samples are the six seed forms laid out on it: the seed template's
-`samples/seed_*.pdf`, Sichuan's `samples/sichuan/*.pdf` (build_sichuan.py: a Word and a Calc
-producer, clean and with planted errors listed in each truth form's `notes.planted`).
+Each template's samples: the six seed forms laid out on it — the seed template's
+`samples/seed_*.pdf`, Sichuan's `samples/sichuan/*.pdf` (build_sichuan.py: Word, Calc and
+landscape Word renderings, clean and with planted errors listed in each truth form's
+`notes.planted`) — and Chongqing's real workbook exported by Calc (samples/variants/).
 
     .venv/bin/python bench/templates.py        # prints the table; bench/run.py adds it to RESULTS.md
 
@@ -33,6 +34,7 @@ TEMPLATE_SAMPLES = {
     "sichuan": lambda: [
         p for p in sorted((SAMPLES / "sichuan").glob("*.truth.json")) if load_truth(p)
     ],
+    "chongqing": lambda: [SAMPLES / "variants" / "chongqing_2021_jiuyebuzhu.truth.json"],
 }
 
 
@@ -80,7 +82,9 @@ def measure(template: str, truths: list[Path]) -> TemplateScore:
                 planted.append((project, {tuple(p) for p in notes["planted"]}, findings))
                 continue
             clean[project] = findings
-            want = expected.get(project, set())
+            if project not in expected:
+                continue  # not a seed form: no list of its findings to compare with
+            want = expected[project]
             score.extra += [(truth_path.name, project, *f) for f in sorted(findings - want)]
             score.missed += [(truth_path.name, project, *f) for f in sorted(want - findings)]
     for project, rules, findings in planted:

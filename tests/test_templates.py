@@ -276,6 +276,35 @@ def test_real_published_forms_are_assigned_a_template(name):
     assert got == REAL_TEXT[name]
 
 
+REAL_WORKBOOKS = {  # ../shared/real/*.xlsx as Calc exports them → template, or NO_FORM_FOUND's reason
+    "variants/chongqing_2021_jiuyebuzhu.pdf": "chongqing",
+    "variants/zhanjiang_2023_bumenzhengti.pdf": "绩效目标表",
+    "variants/zhanjiang_2024_bumenzhengti.pdf": "绩效目标表",
+    "sichuan/unsupported_wuhan_shenbaobiao.pdf": "项目申报表",
+}
+
+
+@pytest.mark.parametrize("name", sorted(REAL_WORKBOOKS))
+def test_real_workbooks_are_assigned_a_template(name):
+    result = process_file(SAMPLES / name)
+    if result.forms:
+        assert [f.template for f in result.forms] == [REAL_WORKBOOKS[name]]
+    else:
+        assert result.fatal.rule == "NO_FORM_FOUND"
+        assert REAL_WORKBOOKS[name] in result.fatal.message
+
+
+def test_cells_a_template_does_not_print_are_not_reported_missing():
+    """Chongqing's funds block prints no 分值, 执行率, 得分: no MISSING_VALUE for them; an empty
+    cell it does print (全年执行数) still is one."""
+    (form,) = process_file(SAMPLES / "variants" / "chongqing_2021_jiuyebuzhu.pdf").forms
+    assert form.template == "chongqing"
+    assert not [f for f in audit_form(form) if f.rule == "MISSING_VALUE"]
+    form.fund("年度资金总额").executed = None
+    missing = [f for f in audit_form(form) if f.rule == "MISSING_VALUE"]
+    assert [f.expected for f in missing] == ["全年执行数"]
+
+
 UNSUPPORTED = {
     "unsupported_hubei_suizhou": "项目决策",
     "unsupported_chongqing_bumenzhengti": "部门整体",
