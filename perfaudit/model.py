@@ -211,6 +211,19 @@ class Form:
     grade: str | None = None
     where: dict[str, Located] = field(default_factory=dict)  # header fields, total, grade
     columns: list[str] = field(default_factory=list)  # canonical indicator columns found
+    # the layout family the form was read as (normalize/templates/*.toml), and what it prints
+    # beyond the national fields (CONTRACT.md "A form")
+    template: str | None = None
+    implementation: str | None = None  # 项目实施内容及过程概述
+    conclusion: str | None = None  # 评价结论
+    problems: str | None = None  # 存在问题
+    improvements: str | None = None  # 改进措施
+    project_leader: str | None = None  # 项目负责人
+    finance_leader: str | None = None  # 财务负责人
+    # template facts for the rules: cells the template does not print (`grade`: no GRADE
+    # rule, no MISSING_VALUE), and how it names the funds columns (for messages)
+    absent: list[str] = field(default_factory=list)
+    fund_labels: dict[str, str] = field(default_factory=dict)
 
     def fund(self, item: str) -> FundRow | None:
         return next((f for f in self.funds if f.item == item), None)
@@ -232,7 +245,19 @@ class Form:
             "total_weight": self.total_weight,
             "total_score": self.total_score,
             "grade": self.grade,
+            "template": self.template,
+            **{name: getattr(self, name) for name in TEMPLATE_FIELDS},
         }
+
+
+TEMPLATE_FIELDS = (
+    "implementation",
+    "conclusion",
+    "problems",
+    "improvements",
+    "project_leader",
+    "finance_leader",
+)
 
 
 # ---------------------------------------------------------------- scoring ---
