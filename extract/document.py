@@ -246,6 +246,8 @@ def read_input(
     if found == "empty":
         raise ReadError("CORRUPT", "文件为空（0字节），无法读取", "empty file")
     kind = found if found in sniff.FAMILY else None
+    if found == "ole" and claimed in (sniff.XLS, sniff.DOC):
+        kind = claimed  # both are OLE compound files; the extension tells which
     if claimed == sniff.PDF or claimed is None and kind in (None, sniff.PDF):
         check_header(path)  # names what a file called .pdf (or nothing) is instead
         return read_document(path, display_path=display, sha256=sha256)
