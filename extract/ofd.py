@@ -478,15 +478,17 @@ def to_pdf(pages: list[OfdPage]) -> bytes:
         )
 
     cmap = add(stream(_to_unicode_cmap()))
+    # Identity-H with the code = the UTF-16 unit, and a ToUnicode saying so: pdfminer reads
+    # every BMP character exactly. Nothing is embedded; the text is read, not shown.
     descendant = add(
-        b"<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light "
-        b"/CIDSystemInfo << /Registry (Adobe) /Ordering (GB1) /Supplement 2 >> "
-        b"/FontDescriptor << /Type /FontDescriptor /FontName /STSong-Light /Flags 6 "
+        b"<< /Type /Font /Subtype /CIDFontType0 /BaseFont /OFDText "
+        b"/CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> "
+        b"/FontDescriptor << /Type /FontDescriptor /FontName /OFDText /Flags 6 "
         b"/FontBBox [-25 -254 1000 880] /ItalicAngle 0 /Ascent 880 /Descent -120 "
-        b"/CapHeight 880 /StemV 93 >> /DW 1000 /W [1 95 500] >>"
+        b"/CapHeight 880 /StemV 93 >> /DW 1000 /W [32 126 500] >>"
     )
     font = add(
-        f"<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /UniGB-UTF16-H "
+        f"<< /Type /Font /Subtype /Type0 /BaseFont /OFDText /Encoding /Identity-H "
         f"/DescendantFonts [{descendant} 0 R] /ToUnicode {cmap} 0 R >>".encode()
     )
     pages_id = len(objects) + 1

@@ -20,7 +20,7 @@ can check that a form reads the same whatever it came in:
 * Images: ``seed_5_fuxujin.png`` (clean render, 150 dpi declared),
   ``seed_5_fuxujin_phone.jpg`` (scanned look, stored sideways with an EXIF
   orientation tag, no resolution), ``seed_1_fangxiulei.tif`` (two pages, grey,
-  the second fed upside down, 200 dpi).
+  JPEG-compressed as office scanners write, the second fed upside down, 200 dpi).
 * OFD (GB/T 33190): ``seed_<n>_<slug>.ofd`` written here from the sample PDF's
   text layer (text objects per run of glyphs with DeltaX, ruling lines as path
   objects), ``seed_6_template.ofd`` the same with the rules on a template page, the
@@ -79,7 +79,7 @@ def strip(form: dict) -> dict:
 
 def write_truth(path: Path, forms: list[tuple[dict, list[int]]]) -> None:
     out = [{"source": {"file": path.name, "pages": pages}, **strip(form)} for form, pages in forms]
-    truth = path.with_name(path.name.rsplit(".", 1)[0] + ".truth.json")
+    truth = path.with_name(path.name + ".truth.json")  # one per file: stems repeat across types
     truth.write_text(json.dumps(out, ensure_ascii=False, indent=1) + "\n", "utf-8")
 
 
@@ -337,7 +337,8 @@ def build_image_samples() -> None:
         OUT / f"{stem}.tif",
         save_all=True,
         append_images=frames[1:],
-        compression="tiff_deflate",
+        compression="jpeg",
+        quality=70,
         dpi=(200, 200),
     )
     write_truth(OUT / f"{stem}.tif", [(truth[0], [1, 2])])
