@@ -19,8 +19,9 @@ can check that a form reads the same whatever it came in:
   (LibreOffice's Excel 97 export).
 * Images: ``seed_5_fuxujin.png`` (clean render, 150 dpi declared),
   ``seed_5_fuxujin_phone.jpg`` (scanned look, stored sideways with an EXIF
-  orientation tag, no resolution), ``seed_1_fangxiulei.tif`` (two pages, grey,
-  JPEG-compressed as office scanners write, the second fed upside down, 200 dpi).
+  orientation tag, no resolution), ``seed_1_fangxiulei.tif`` (two pages as
+  samples/scans/ degrades them: colour with a red seal, then grey fed upside down;
+  JPEG-compressed as office scanners write, 200 dpi).
 * OFD (GB/T 33190): ``seed_<n>_<slug>.ofd`` written here from the sample PDF's
   text layer (text objects per run of glyphs with DeltaX, ruling lines as path
   objects), ``seed_6_template.ofd`` the same with the rules on a template page, the
@@ -330,15 +331,15 @@ def build_image_samples() -> None:
     frames = []
     for index, plan in enumerate(sc.PLANS[stem]):
         rng = np.random.default_rng([1, index, 200])
-        grey = sc.degrade(sc.render(pdf, index, 200), plan, 200, rng).convert("L")
-        frames.append(grey)
+        page = sc.degrade(sc.render(pdf, index, 200), plan, 200, rng)
+        frames.append(page if plan.colour else page.convert("L"))  # as build_scans.py keeps it
     pdf.close()
     frames[0].save(
         OUT / f"{stem}.tif",
         save_all=True,
         append_images=frames[1:],
         compression="jpeg",
-        quality=70,
+        quality=60,
         dpi=(200, 200),
     )
     write_truth(OUT / f"{stem}.tif", [(truth[0], [1, 2])])
