@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from perfaudit import __version__
+from perfaudit.extract.sniff import is_input
 from perfaudit.pipeline import export
 from perfaudit.pipeline.executors import ExecutorError, Limits, Task
 from perfaudit.pipeline.history import merge_waivers, waivers_from_workbook
@@ -255,7 +256,12 @@ def _tasks(paths: list[Path]) -> list[Task]:
     missing = [p for p in paths if not p.exists()]
     if missing:
         raise FileNotFoundError(", ".join(str(p) for p in missing))
-    return [Task(str(real), display) for real, display in discover(paths)]
+    # a file named on the command line is read whatever it is; in folders, other types are skipped
+    return [
+        Task(str(real), display)
+        for real, display in discover(paths)
+        if real in paths or is_input(real)
+    ]
 
 
 @contextlib.contextmanager

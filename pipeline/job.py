@@ -30,6 +30,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from perfaudit.extract.document import sha256_of
+from perfaudit.extract.sniff import is_input
 from perfaudit.model import Finding, Form
 from perfaudit.pipeline import export
 from perfaudit.pipeline.executors import (
@@ -72,6 +73,7 @@ SUMMARY_KEYS = (
     "findings",
     "pages",
     "seconds",
+    "ignored",
 )
 
 
@@ -251,6 +253,7 @@ class RunSummary:
     resolved_findings: int = 0  # gone since the last run
     waived: int = 0  # set aside by a waiver: not counted in `findings`
     waiver_problems: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)  # files of other types (.txt, .zip)
 
     def to_json(self) -> dict:
         return dict(self.__dict__)
@@ -258,6 +261,7 @@ class RunSummary:
     def line(self) -> str:
         sev = ", ".join(f"{k} {v}" for k, v in sorted(self.by_severity.items()))
         removed = f", {self.removed} removed" if self.removed else ""
+        removed += f", {len(self.ignored)} ignored" if self.ignored else ""
         return (
             f"{self.files_seen} files ({self.processed} processed, {self.unchanged} unchanged, "
             f"{self.failed} unreadable{removed}), {self.forms} forms, {self.pages} pages, "
@@ -289,6 +293,12 @@ def run_job(inbox: Path, outdir: Path, policy: Policy, opts: Options) -> RunSumm
             for real, display in discover([inbox]):
                 if _is_own_output(real, inbox, outdir) or display == WAIVERS:
                     continue  # our own outputs, and the auditors' waivers, are not input
+                if not is_input(real):
+                    log.info(
+                        "%s: not a form file type (PDF, Word, Excel, image, OFD); ignored", display
+                    )
+                    summary.ignored.append(display)
+                    continue
                 summary.files_seen += 1
                 sources[display] = real
                 try:
