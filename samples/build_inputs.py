@@ -26,7 +26,7 @@ can check that a form reads the same whatever it came in:
   text layer (text objects per run of glyphs with DeltaX, ruling lines as path
   objects), ``seed_6_template.ofd`` the same with the rules on a template page, the
   text under a CTM and DeltaX in the ``g`` shorthand; and
-  ``seed_3_pdf2ofd.ofd`` made by another producer, the PyPI package pdf2ofd
+  ``seed_5_pdf2ofd.ofd`` made by another producer, the PyPI package pdf2ofd
   (0.1.0), which draws the text as glyph outlines (no text objects): only OCR
   reads it.
 
@@ -490,8 +490,8 @@ def build_ofd_samples() -> None:
     out = OUT / "seed_6_template.ofd"
     write_ofd(HERE / f"{stem}.pdf", out, template=True, ctm=True)
     write_truth(out, [(truth[0], truth[0]["source"]["pages"])])
-    stem, truth = seed_truth(3)
-    out = OUT / "seed_3_pdf2ofd.ofd"
+    stem, truth = seed_truth(5)
+    out = OUT / "seed_5_pdf2ofd.ofd"
     try:
         from pdf2ofd import convert
     except ImportError:
