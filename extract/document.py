@@ -261,11 +261,11 @@ def _mismatch(path: Path, claimed: str, found: str | None) -> ReadError:
     from perfaudit.extract.sniff import NAMES
 
     what = NAMES.get(claimed, claimed)
-    if found == "zip":
+    if found == "broken-zip":  # .xlsx, .docx and .ofd are zip packages: this one is cut or damaged
         return ReadError(
             "CORRUPT",
-            f"文件扩展名为{path.suffix}，但内容不是有效的{what}（压缩结构损坏或不完整）",
-            f"{path.suffix}: not a readable {claimed} container",
+            f"{what}已损坏或不完整（可能下载或复制中断），无法打开",
+            f"{path.suffix}: zip directory unreadable",
         )
     if found in NAMES:
         return ReadError(

@@ -13,6 +13,7 @@ down before OCR, one that claims absurd dimensions is refused before decoding.
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 
 import cv2
@@ -66,6 +67,12 @@ def _pixels(frame: Image.Image, scale: float) -> tuple[np.ndarray, float]:
 
 
 def read_image(path: Path, display: str, sha256: str) -> RawDocument:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Pillow warns about damaged EXIF, tags, bombs
+        return _read_image(path, display, sha256)
+
+
+def _read_image(path: Path, display: str, sha256: str) -> RawDocument:
     Image.MAX_IMAGE_PIXELS = DECODE_LIMIT // 2  # Pillow raises past twice this
     try:
         img = Image.open(path)

@@ -46,6 +46,7 @@ NAMES = {
     OFD: "OFD版式文件",
     IMAGE: "图片",
     "zip": "ZIP压缩包",
+    "broken-zip": "损坏的压缩包",
     "html": "HTML网页",
     "ole": "旧版Office文档",
     "empty": "空文件",
@@ -61,7 +62,7 @@ def claimed_kind(path: Path) -> str | None:
 
 def content_kind(path: Path) -> str | None:
     """The kind the file's bytes show: one of the kinds above, or 'zip', 'html', 'ole',
-    'empty', or None for anything else. A zip is looked into (names only, nothing inflated)."""
+    'broken-zip', 'empty', or None for anything else. A zip is looked into (names only, nothing inflated)."""
     with open(path, "rb") as fh:
         head = fh.read(1024)
     if not head:
@@ -85,7 +86,7 @@ def _zip_kind(path: Path) -> str:
         with zipfile.ZipFile(path) as zf:
             names = {n.lower() for n in zf.namelist()}
     except (zipfile.BadZipFile, OSError, ValueError):
-        return "zip"  # a zip whose directory cannot be read: truncated or not a zip at all
+        return "broken-zip"  # a zip whose directory cannot be read: truncated, damaged
     if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
         return XLSX
     if "word/document.xml" in names:
