@@ -77,7 +77,7 @@ def test_the_same_form_is_the_same_record_whatever_it_came_in(results):
         for key in ("source", "refs"):
             form.pop(key, None)
         for row in form["funds"] + form["indicators"]:
-            for key in ("page", "bbox", "ref", "confidence"):
+            for key in ("page", "pages", "bbox", "ref", "confidence"):
                 row.pop(key, None)
         return form
 
