@@ -26,6 +26,7 @@ from perfaudit.pipeline import export
 from perfaudit.pipeline.executors import ExecutorError, Limits, Task
 from perfaudit.pipeline.history import merge_waivers, waivers_from_workbook
 from perfaudit.pipeline.job import Options, collect, dask_module, discover, execute, run_job
+from perfaudit.pipeline.settle import SETTLE_ENV, default_settle
 from perfaudit.pipeline.state import LockedError
 from perfaudit.scoring.policy import PolicyError, builtin_policies, load_policy
 
@@ -67,6 +68,16 @@ def _seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"must be more than 0 seconds: {text}")
+    return value
+
+
+def _settle_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be 0 or more seconds: {text}")
     return value
 
 
@@ -169,6 +180,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inbox", type=Path, help="folder people drop PDFs into")
     p.add_argument(
         "--out", type=Path, required=True, help="OUTDIR for findings, forms, state, logs"
+    )
+    p.add_argument(
+        "--settle",
+        type=_settle_seconds,
+        default=default_settle(),
+        metavar="SECONDS",
+        help="leave a file modified within SECONDS for the next run: it may still be being "
+        f"copied (default {default_settle():g}; env {SETTLE_ENV}; 0 = read everything now)",
     )
     p.add_argument(
         "--waivers",
@@ -327,6 +346,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     opts = _options(args)
     opts.waivers = args.waivers
+    opts.settle = args.settle
     if not args.inbox.is_dir():
         what = "is not a folder" if args.inbox.exists() else "does not exist"
         raise UsageError(f"perfaudit run: inbox {args.inbox} {what}")

@@ -1,4 +1,4 @@
-"""The review report (pipeline/report.py): structure, escaping, pictures, and a real browser.
+"""The review report (pipeline/report/): structure, escaping, pictures, and a real browser.
 
 The browser tests drive Debian's Chromium (`apt-get install -y chromium`) over the
 DevTools protocol on a pipe (`--remote-debugging-pipe`: NUL-separated JSON on fds
@@ -319,7 +319,7 @@ def test_each_pdf_opened_once_and_each_row_rendered_once(sample_run, monkeypatch
     sources = {**sources, alias.file: sources["seed_2_zhengfu_pinyong_fuzhu_renyuan_jingfei.pdf"]}
     opened: Counter = Counter()
     rendered: Counter = Counter()
-    real_doc, real_render = pdfium.PdfDocument, report._render_one
+    real_doc, real_render = pdfium.PdfDocument, report.crops._render_one
 
     def counting_doc(path, *a, **kw):
         opened[str(path)] += 1
@@ -330,7 +330,7 @@ def test_each_pdf_opened_once_and_each_row_rendered_once(sample_run, monkeypatch
         return real_render(page, bbox, extent)
 
     monkeypatch.setattr(pdfium, "PdfDocument", counting_doc)
-    monkeypatch.setattr(report, "_render_one", counting_render)
+    monkeypatch.setattr(report.crops, "_render_one", counting_render)
     out = tmp_path / "r.html"
     report.write_report(out, results, forms, findings, sources)
     assert opened and max(opened.values()) == 1  # seed 2 under two names: still opened once
@@ -412,7 +412,7 @@ def test_write_is_atomic(sample_run, tmp_path, monkeypatch):
         raise RuntimeError("killed midway")
 
     real = report.render_report
-    monkeypatch.setattr(report, "render_report", lambda *a, **kw: real(*a, **kw) + boom())
+    monkeypatch.setattr(report.page, "render_report", lambda *a, **kw: real(*a, **kw) + boom())
     with pytest.raises(RuntimeError):
         report.write_report(out, results, forms, findings, sources)
     assert out.read_text("utf-8") == "previous"
