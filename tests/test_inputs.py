@@ -186,3 +186,45 @@ def test_several_forms_between_prose_in_one_document(results):
     assert [f.project for f in result.forms] == ["其他人员经费", "抚恤金"]
     assert [f.source.pages for f in result.forms] == [[2], [3]]
     assert [f.index for f in result.forms] == [1, 2]
+
+
+def test_the_nightly_job_reads_every_type_and_names_what_it_ignores(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+    import zipfile
+
+    from conftest import ROOT
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for name in ("jiangqiao_2024.xlsx", "seed_4_huodong_jingfei.docx", "seed_5_fuxujin.ofd"):
+        shutil.copy(INPUTS / name, inbox / name)
+    (inbox / "请先阅读.txt").write_text("自评表请于周五前提交", "utf-8")
+    with zipfile.ZipFile(inbox / "附件.zip", "w") as zf:
+        zf.writestr("a.txt", "a")
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "perfaudit.pipeline.cli", "run", str(inbox), "--out", str(out)]
+    proc = subprocess.run(
+        [*cmd, "--settle", "0", "--jobs", "2"], capture_output=True, text=True, cwd=ROOT
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "2 ignored" in proc.stdout
+    summary = json.loads(next((out / "runs").glob("*/summary.json")).read_text("utf-8"))
+    assert sorted(summary["ignored"]) == ["请先阅读.txt", "附件.zip"]
+    assert summary["files_seen"] == 3 and summary["failed"] == 0
+    forms = [json.loads(line) for line in (out / "forms.jsonl").read_text("utf-8").splitlines()]
+    by_file: dict[str, int] = {}
+    for form in forms:
+        by_file[form["source"]["file"]] = by_file.get(form["source"]["file"], 0) + 1
+    assert by_file == {
+        "jiangqiao_2024.xlsx": 6,
+        "seed_4_huodong_jingfei.docx": 1,
+        "seed_5_fuxujin.ofd": 1,
+    }
+    sheet = next(f for f in forms if f["source"]["file"] == "jiangqiao_2024.xlsx")
+    assert sheet["indicators"][0]["ref"].startswith("表1!") and sheet["refs"]["project"] == "表1!A3"
+    findings = (out / "findings.csv").read_text("utf-8-sig")
+    assert "请先阅读.txt" not in findings and "附件.zip" not in findings
+    report = (out / "report.html").read_text("utf-8")
+    assert "请查看单元格 <b>表1!" in report  # workbook rows: the cell reference, no picture

@@ -28,6 +28,7 @@ from perfaudit.pipeline.report.common import (
 from perfaudit.pipeline.report.crops import (
     IMAGE_BUDGET,
     RENDER_HARD_CAP,
+    cell_refs,
     render_crops,
     table_extents,
 )
@@ -109,6 +110,9 @@ def render_report(
         keys, sources, table_extents(forms), hard_cap=max(image_budget * 3, RENDER_HARD_CAP)
     )
     omitted = _assign_crops(cards, crops, image_budget)
+    refs = cell_refs(forms)
+    for group in (g for c in cards for g in c.groups if g.key is not None and g.crop is None):
+        group.ref = refs.get(group.key, "")
 
     # anchors: the CSV row key, made unique in report order
     anchors: dict[int, str] = {}
