@@ -35,7 +35,8 @@ def read_docx(path: Path, display: str, sha256: str) -> RawDocument:
     check_zip(path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        document = docx.Document(str(path))
+        with open(path, "rb") as fh:  # a stream: python-docx judges by content, not name
+            document = docx.Document(fh)
     reader = _BodyReader()
     for element in _blocks(document.element.body):
         if element.tag == _P:

@@ -52,8 +52,12 @@ def read_xlsx(path: Path, display: str, sha256: str) -> RawDocument:
     check_zip(path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # openpyxl warns about extensions it drops
-        values = openpyxl.load_workbook(path, data_only=True)
-        formulas = openpyxl.load_workbook(path, data_only=False)
+        # opened as streams: openpyxl refuses a path that does not end in .xlsx, and a
+        # workbook saved under .xls (or no extension) is still a workbook
+        with open(path, "rb") as fh:
+            values = openpyxl.load_workbook(fh, data_only=True)
+        with open(path, "rb") as fh:
+            formulas = openpyxl.load_workbook(fh, data_only=False)
     items: list[Item] = []
     names: dict[int, str] = {}
     for index, (ws, wf) in enumerate(zip(values.worksheets, formulas.worksheets, strict=True)):

@@ -57,14 +57,16 @@ def _no_form_message(doc: RawDocument) -> str:
     """Say what the file is when it is a look-alike: a 绩效目标表 holds targets, not results."""
     texts = [it.text for it in doc.items if isinstance(it, TextLine)]
     texts += [c.text for it in doc.items if isinstance(it, Row) for c in it.cells[:1]]
+    # a workbook counts sheets, an image file its images
+    pages = {"xlsx": "个工作表", "xls": "个工作表", "image": "张图片"}.get(doc.kind, "页")
     if any("绩效目标表" in "".join(t.split()) for t in texts):
         return (
-            f"文件可以打开（共{doc.n_pages}页），其中是绩效目标表（只有目标值，没有完成值和得分），"
+            f"文件可以打开（共{doc.n_pages}{pages}），其中是绩效目标表（只有目标值，没有完成值和得分），"
             "不是绩效自评表，未审核"
         )
     if doc.n_pages == 0:
         return "文件可以打开，但没有任何页面"
-    return f"文件可以打开（共{doc.n_pages}页），但未找到绩效自评表"
+    return f"文件可以打开（共{doc.n_pages}{pages}），但未找到绩效自评表"
 
 
 def failed(display: str, sha256: str, rule: str, message: str, detail: str = "") -> FileResult:
@@ -212,6 +214,7 @@ _LIBRARIES = (
     "pdfplumber",
     "pdfminer.six",
     "pypdfium2",
+    "xlrd",
     "rapidfuzz",
     "openpyxl",
     "python-docx",
