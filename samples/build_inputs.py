@@ -17,6 +17,8 @@ can check that a form reads the same whatever it came in:
   saved by LibreOffice so the cached values are there; ``jiangqiao_2024.xlsx`` all
   six forms, one sheet each (``表1`` … ``表6``), and ``.xls`` of the last one
   (LibreOffice's Excel 97 export).
+* ``seed_4_libreoffice.docx`` and ``jiangqiao_2024_libreoffice.xlsx``: the Word and Excel
+  samples opened and saved again by LibreOffice (another producer's XML).
 * Images: ``seed_5_fuxujin.png`` (clean render, 150 dpi declared),
   ``seed_5_fuxujin_phone.jpg`` (scanned look, stored sideways with an EXIF
   orientation tag, no resolution), ``seed_1_fangxiulei.tif`` (two pages as
@@ -309,6 +311,25 @@ def _soffice(soffice: str, src: Path, outdir: Path, export: str) -> Path:
     return outdir / f"{src.stem}.{ext}"
 
 
+def build_resaved_samples(soffice: str | None) -> None:
+    """The Word and Excel samples saved again by LibreOffice: another producer's XML."""
+    if not soffice:
+        print("soffice not found: the LibreOffice re-saved samples are kept as they are")
+        return
+    pairs = (
+        ("seed_4_huodong_jingfei.docx", "seed_4_libreoffice.docx", "docx:MS Word 2007 XML"),
+        ("jiangqiao_2024.xlsx", "jiangqiao_2024_libreoffice.xlsx", "xlsx:Calc MS Excel 2007 XML"),
+    )
+    for src, dst, export in pairs:
+        with tempfile.TemporaryDirectory() as tmp:
+            copy = Path(tmp) / dst
+            shutil.copy(OUT / src, copy)
+            out = _soffice(soffice, copy, Path(tmp) / "out", export)
+            shutil.copy(out, OUT / dst)
+        truth = json.loads((OUT / f"{src}.truth.json").read_text("utf-8"))
+        write_truth(OUT / dst, [(form, form["source"]["pages"]) for form in truth])
+
+
 # ----------------------------------------------------------------- images ---
 
 
@@ -503,13 +524,14 @@ def build_ofd_samples() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=("docx", "xlsx", "images", "ofd"))
+    parser.add_argument("--only", choices=("docx", "xlsx", "resaved", "images", "ofd"))
     args = parser.parse_args(argv)
     OUT.mkdir(exist_ok=True)
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     steps = {
         "docx": build_docx_samples,
         "xlsx": lambda: build_xlsx_samples(soffice),
+        "resaved": lambda: build_resaved_samples(soffice),
         "images": build_image_samples,
         "ofd": build_ofd_samples,
     }
