@@ -325,6 +325,7 @@ def _read_other(kind: str, path: Path, display: str, digest: str) -> RawDocument
     except MemoryError:
         raise
     except Exception as exc:  # each library raises its own types for broken files
+        log.info("%s: %s reader failed", display, kind, exc_info=True)  # to the log file only
         message = getattr(exc, "message", None)
         if isinstance(message, str) and message:
             raise ReadError("CORRUPT", message, getattr(exc, "detail", "") or str(exc)) from None

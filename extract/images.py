@@ -91,7 +91,7 @@ def _read_image(path: Path, display: str, sha256: str) -> RawDocument:
                     f"图片第{index + 1}页尺寸为{w}×{h}像素，不是可读取的扫描页", f"{w}x{h} px"
                 )
             scale = page_scale(frame.size, frame.info.get("dpi"))
-            upright = ImageOps.exif_transpose(frame) if index == 0 else frame
+            upright = ImageOps.exif_transpose(frame)  # a phone's "rotate to display" tag
             pixels, scale = _pixels(upright, scale)
             items.extend(image_items(pixels, scale, index + 1))
             pages.append(index + 1)
