@@ -129,7 +129,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="perfaudit",
-        description="Extract and audit 财政项目支出绩效自评表 (performance self-evaluation forms) from PDFs.",
+        description="Extract and audit 财政项目支出绩效自评表 (performance self-evaluation forms) from PDFs, Word and Excel files, scanned images and OFD.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -138,10 +138,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "extract",
-        help="PDFs → one JSON form per line",
+        help="input files → one JSON form per line",
         epilog="example: perfaudit extract samples/ -o forms.jsonl",
     )
-    p.add_argument("paths", nargs="+", type=Path, help="PDF files or folders (recursively)")
+    p.add_argument(
+        "paths",
+        nargs="+",
+        type=Path,
+        help="PDF, Word, Excel, image or OFD files, or folders (recursively)",
+    )
     p.add_argument(
         "-o", "--output", type=Path, required=True, help="FORMS.jsonl to write ('-' for stdout)"
     )
@@ -152,7 +157,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="extract, normalize, score → findings CSV",
         epilog="example: perfaudit audit samples/ -o findings.csv --forms forms.jsonl",
     )
-    p.add_argument("paths", nargs="+", type=Path, help="PDF files or folders (recursively)")
+    p.add_argument(
+        "paths",
+        nargs="+",
+        type=Path,
+        help="PDF, Word, Excel, image or OFD files, or folders (recursively)",
+    )
     p.add_argument("-o", "--output", type=Path, required=True, help="FINDINGS.csv to write")
     p.add_argument("--forms", type=Path, help="also write the forms as JSON lines here")
     _common(p)
@@ -177,7 +187,11 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("inbox", type=Path, help="folder people drop PDFs into")
+    p.add_argument(
+        "inbox",
+        type=Path,
+        help="folder people drop their forms into (PDF, Word, Excel, images, OFD)",
+    )
     p.add_argument(
         "--out", type=Path, required=True, help="OUTDIR for findings, forms, state, logs"
     )
