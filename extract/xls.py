@@ -15,10 +15,12 @@ from openpyxl.utils import get_column_letter
 
 from perfaudit.extract.numfmt import format_value
 from perfaudit.extract.tablegrid import Grid, GridCell, grid_items
-from perfaudit.extract.xlsx import DEFAULT_HEIGHT_PT, MAX_CELLS, WorkbookError, chars_to_points
+from perfaudit.extract.xlsx import DEFAULT_HEIGHT_PT, WorkbookError, chars_to_points
 from perfaudit.model import Item, RawDocument
 
 TWIPS_PER_PT = 20.0
+# rows × columns visited; blank formatted cells count (a sheet styled down to row 65,536)
+MAX_GRID = 2_000_000
 
 
 def read_xls(path: Path, display: str, sha256: str) -> RawDocument:
@@ -56,7 +58,7 @@ def _text(book, cell, fmt: str) -> str:
 
 
 def sheet_grid(book, sheet) -> Grid:
-    if sheet.nrows * sheet.ncols > MAX_CELLS:
+    if sheet.nrows * sheet.ncols > MAX_GRID:
         raise WorkbookError(
             f"工作表“{sheet.name}”有{sheet.nrows}行×{sheet.ncols}列，远超一张自评表，未读取",
             f"sheet {sheet.name!r} is {sheet.nrows}x{sheet.ncols}",

@@ -137,56 +137,63 @@ def _ruled(ws: Worksheet, row: int, col: int, spans: tuple[int, int]) -> bool:
 
 
 def sheet_grid(ws: Worksheet, wf: Worksheet) -> Grid:
-    """The sheet's printed cells with their merges, widths and heights."""
-    max_row, max_col = ws.max_row, ws.max_column
-    if max_row * max_col > MAX_CELLS:
+    """The sheet's printed cells with their merges, widths and heights.
+
+    Only cells that hold something are visited: a sheet formatted down to row
+    65,536 has that many rows in its dimension but a form's worth of values.
+    """
+    filled = sorted(
+        (c for c in ws._cells.values() if c.value is not None and not isinstance(c, MergedCell)),
+        key=lambda c: (c.row, c.column),
+    )
+    if len(filled) > MAX_CELLS:
         raise WorkbookError(
-            f"工作表“{ws.title}”有{max_row}行×{max_col}列，远超一张自评表，未读取",
-            f"sheet {ws.title!r} is {max_row}x{max_col}",
+            f"工作表“{ws.title}”有{len(filled)}个非空单元格，远超一张自评表，未读取",
+            f"sheet {ws.title!r} has {len(filled)} cells",
         )
-    ranges = _print_ranges(ws)
-    hidden_cols = _hidden_columns(ws)
-    heights, hidden_rows = _row_heights(ws, max_row)
-    widths = _column_widths(ws, max_col, hidden_cols)
+    missing = sorted(
+        (c for c in wf._cells.values() if c.data_type == "f" and _value(ws, c) is None),
+        key=lambda c: (c.row, c.column),
+    )
+    if missing:
+        raise WorkbookError(
+            f"工作表“{ws.title}”的公式没有保存计算结果（如{missing[0].coordinate}），"
+            "请用Excel或WPS打开并保存后重新提交",
+            f"{len(missing)} formula cells without cached values in {ws.title!r}",
+        )
     spans = {
         (m.min_row, m.min_col): (m.max_row - m.min_row + 1, m.max_col - m.min_col + 1)
         for m in ws.merged_cells.ranges
     }
-    missing: list[str] = []
+    max_row = max([c.row + spans.get((c.row, c.column), (1, 1))[0] - 1 for c in filled] or [1])
+    max_col = max([c.column + spans.get((c.row, c.column), (1, 1))[1] - 1 for c in filled] or [1])
+    ranges = _print_ranges(ws)
+    hidden_cols = _hidden_columns(ws)
+    heights, hidden_rows = _row_heights(ws, max_row)
+    widths = _column_widths(ws, max_col, hidden_cols)
     cells: list[GridCell] = []
-    for row in ws.iter_rows(min_row=1, max_row=max_row, max_col=max_col):
-        for cell in row:
-            if isinstance(cell, MergedCell) or cell.value is None:
-                if not isinstance(cell, MergedCell) and _uncached(wf, cell.row, cell.column):
-                    missing.append(cell.coordinate)
-                continue
-            r, c = cell.row, cell.column
-            if r in hidden_rows or c in hidden_cols:
-                continue
-            if ranges and not any(a <= c <= b and t <= r <= u for a, t, b, u in ranges):
-                continue
-            span = spans.get((r, c), (1, 1))
-            text = format_value(cell.value, cell.number_format)
-            cells.append(
-                GridCell(
-                    row=r - 1,
-                    col=c - 1,
-                    text=text,
-                    rowspan=span[0],
-                    colspan=span[1],
-                    ref=f"{ws.title}!{get_column_letter(c)}{r}",
-                    ruled=_ruled(ws, r, c, span),
-                )
+    for cell in filled:
+        r, c = cell.row, cell.column
+        if r in hidden_rows or c in hidden_cols:
+            continue
+        if ranges and not any(a <= c <= b and t <= r <= u for a, t, b, u in ranges):
+            continue
+        span = spans.get((r, c), (1, 1))
+        cells.append(
+            GridCell(
+                row=r - 1,
+                col=c - 1,
+                text=format_value(cell.value, cell.number_format),
+                rowspan=span[0],
+                colspan=span[1],
+                ref=f"{ws.title}!{get_column_letter(c)}{r}",
+                ruled=_ruled(ws, r, c, span),
             )
-    if missing:
-        raise WorkbookError(
-            f"工作表“{ws.title}”的公式没有保存计算结果（如{missing[0]}），"
-            "请用Excel或WPS打开并保存后重新提交",
-            f"{len(missing)} formula cells without cached values in {ws.title!r}",
         )
     return Grid(cells=cells, widths=widths, heights=heights)
 
 
-def _uncached(wf: Worksheet, row: int, col: int) -> bool:
-    """A formula cell whose cached value the workbook does not hold."""
-    return wf.cell(row, col).data_type == "f"
+def _value(ws: Worksheet, cell) -> object:
+    """The values workbook's value at a cell of the formulas workbook (without creating it)."""
+    found = ws._cells.get((cell.row, cell.column))
+    return found.value if found is not None else None

@@ -228,3 +228,17 @@ def test_the_nightly_job_reads_every_type_and_names_what_it_ignores(tmp_path):
     assert "请先阅读.txt" not in findings and "附件.zip" not in findings
     report = (out / "report.html").read_text("utf-8")
     assert "请查看单元格 <b>表1!" in report  # workbook rows: the cell reference, no picture
+
+
+def test_a_sheet_formatted_far_beyond_its_form_is_read(tmp_path):
+    """Styles down to row 60,000 stretch the sheet's dimension, not its content."""
+    from openpyxl.styles import Border, Side
+
+    wb = openpyxl.load_workbook(INPUTS / "seed_1_fangxiulei.xlsx")
+    ws = wb.active
+    for r in range(30, 60_000, 7):
+        ws.cell(r, 30).border = Border(bottom=Side(style="thin"))
+    path = tmp_path / "styled.xlsx"
+    wb.save(path)
+    result = process_file(path)
+    assert result.fatal is None and len(result.forms[0].indicators) == 8
