@@ -26,6 +26,7 @@ class Cell:
     page: int  # 1-based
     bbox: BBox
     confidence: float = 1.0  # 1.0 for a text layer; the OCR score otherwise
+    ref: str | None = None  # workbook cell reference (`表1!G14`); None for pages
 
     @property
     def x_center(self) -> float:
@@ -64,6 +65,9 @@ class RawDocument:
     n_pages: int
     items: list[Item] = field(default_factory=list)
     ocr_pages: list[int] = field(default_factory=list)
+    kind: str = "pdf"  # pdf | xlsx | xls | docx | ofd | image (extract/sniff.py)
+    # for workbooks: what each page number is (sheet names, in workbook order)
+    page_names: dict[int, str] = field(default_factory=dict)
 
 
 # -------------------------------------------------------------- normalize ---
@@ -113,9 +117,10 @@ class FundRow:
     page: int | None = None
     bbox: BBox | None = None
     confidence: float = 1.0
+    ref: str | None = None  # workbook cells of the row (`表1!A5:O5`)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "item": self.item,
             "initial_budget": self.initial_budget,
             "annual_budget": self.annual_budget,
@@ -126,6 +131,9 @@ class FundRow:
             "page": self.page,
             "bbox": _round_bbox(self.bbox),
         }
+        if self.ref is not None:
+            out["ref"] = self.ref
+        return out
 
 
 @dataclass
@@ -148,6 +156,7 @@ class Indicator:
     level1_match: float | None = None  # 0..100 similarity of the repair
     level2_match: float | None = None
     pages: list[int] = field(default_factory=list)  # all pages the row spans
+    ref: str | None = None  # workbook cells of the row (`表1!A14:O14`)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -173,6 +182,8 @@ class Indicator:
             out["level2_match"] = self.level2_match
         if len(self.pages) > 1:
             out["pages"] = self.pages
+        if self.ref is not None:
+            out["ref"] = self.ref
         return out
 
 
@@ -190,6 +201,7 @@ class Located:
     page: int | None = None
     bbox: BBox | None = None
     confidence: float = 1.0
+    ref: str | None = None  # workbook cell reference (`表1!B2`)
 
 
 @dataclass
@@ -229,7 +241,7 @@ class Form:
         return next((f for f in self.funds if f.item == item), None)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "source": asdict(self.source),
             "form": self.index,
             "title": self.title,
@@ -248,6 +260,10 @@ class Form:
             "template": self.template,
             **{name: getattr(self, name) for name in TEMPLATE_FIELDS},
         }
+        refs = {name: loc.ref for name, loc in self.where.items() if loc.ref}
+        if refs:  # a workbook's header fields, total and grade: where each was read
+            out["refs"] = refs
+        return out
 
 
 TEMPLATE_FIELDS = (
