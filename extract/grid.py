@@ -35,6 +35,11 @@ class GridSettings:
     min_table: float = 60.0  # a table is at least this wide and tall
     max_skew: float = 2.5  # degrees searched by deskew_angle
     min_speck: float = 0.6  # ink components smaller than this many pt² are noise
+    # a dot up to this many pt² with no text within `lone_dist` pt is a speck (fax noise);
+    # a decimal point or a 、 sits next to its text
+    lone_speck: float = 3.0
+    lone_dist: float = 3.0
+    bridge: float = 1.0  # gaps this long (pt) in a ruling line are toner dropouts, closed
 
 
 DEFAULT = GridSettings()
@@ -72,22 +77,43 @@ def px(points: float, scale: float) -> int:
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
-    """Gray image (BGR in) in which red seals fade out and black print stays.
+    """Gray image (BGR in) in which coloured seals and ink fade out and black print stays.
 
-    Without red ink: the brightest channel, dark only for black or grey print
-    (it fades blue pen too). With a red seal: ink layers multiply, and black
-    print is neutral, so a pixel's colour (other/red ratio) tells how much seal
+    Black print is neutral, coloured ink is not. Without coloured ink: the
+    brightest channel, dark only for black or grey print. A red seal: ink
+    layers multiply, so a pixel's colour (other/red ratio) tells how much seal
     ink lies on it whatever print is under it, and its red channel divided by
-    that much seal ink is the print alone. The seal ink's own transmissions
-    are measured on its reddest pixels (Beer-Lambert: t^d for density d).
+    that much seal ink is the print alone (Beer-Lambert, the seal's
+    transmissions measured on its reddest pixels). Other colours (blue,
+    purple, green seals and stamps): the brightest channel, lifted towards the
+    paper as far as the pixel is chromatic, so a seal alone vanishes while
+    print under it, dark in every channel, stays.
     """
     if image.ndim == 2:
         return image
     b, g, r = cv2.split(image[:, :, :3])
     other = cv2.max(b, g)
+    brightest = cv2.max(other, r)
+    chroma = cv2.subtract(brightest, cv2.min(cv2.min(b, g), r))
     red = cv2.subtract(r, other) > 60
+    coloured = (chroma > 60) & ~red
     if np.count_nonzero(red) < 5e-4 * red.size:
-        return cv2.max(other, r)
+        base = brightest
+    else:
+        base = _without_red(b, g, r, other, red)
+    if np.count_nonzero(coloured) < 5e-4 * coloured.size:
+        return base
+    paper = float(np.percentile(brightest[::4, ::4], 90))
+    lift = np.clip((chroma.astype(np.float32) - CHROMA_LO) / (CHROMA_HI - CHROMA_LO), 0, 1)
+    lifted = brightest + (paper - brightest.astype(np.float32)) * lift
+    non_red = cv2.subtract(other, r) > 20  # blue, purple, green ink: the red path makes it black
+    return np.where(non_red, np.clip(lifted, 0, 255).astype(np.uint8), base)
+
+
+CHROMA_LO, CHROMA_HI = 35.0, 90.0  # chroma (max − min channel) from print edge to pure ink
+
+
+def _without_red(b, g, r, other, red) -> np.ndarray:
     paper = max(float(np.percentile(r[::4, ::4], 90)), 1.0)  # most of a form page is paper
     t_r = min(float(np.median(r[red])) / paper, 0.99)
     t_o = max(float(np.median(other[red])) / paper, 0.01)
@@ -123,6 +149,34 @@ def despeckle(ink: np.ndarray, scale: float, settings: GridSettings = DEFAULT) -
         x, y, w, h = stats[k, :4]
         view = out[y : y + h, x : x + w]
         view[labels[y : y + h, x : x + w] == k] = 0
+    return out
+
+
+def drop_lone_specks(ink: np.ndarray, scale: float, settings: GridSettings = DEFAULT) -> np.ndarray:
+    """Remove round dots that stand alone: speckle a fax or a dusty glass leaves.
+
+    A small round component is kept when a larger one (a glyph, a rule) lies within
+    `lone_dist`: the decimal point of `5.00`, the dot of `i`, a 、 in a list.
+    """
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    if n <= 1:
+        return ink
+    w, h = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    round_ = np.maximum(w, h) < 2.5 * np.minimum(w, h)  # a `-` placeholder is long, kept
+    small = (stats[:, cv2.CC_STAT_AREA] < settings.lone_speck * scale * scale) & round_
+    small[0] = False
+    if not small.any():
+        return ink
+    big = np.isin(labels, np.flatnonzero(~small)[1:])
+    r = px(settings.lone_dist, scale)
+    near = cv2.dilate(big.astype(np.uint8), np.ones((2 * r + 1, 2 * r + 1), np.uint8)) > 0
+    kept = np.unique(labels[near & (ink > 0)])
+    lone = np.flatnonzero(small)
+    lone = lone[~np.isin(lone, kept)]
+    if len(lone) == 0:
+        return ink
+    out = ink.copy()
+    out[np.isin(labels, lone)] = 0
     return out
 
 
@@ -200,9 +254,12 @@ def line_masks(
     Vertical rules are looked for after the horizontal ones are cut out, so a
     glyph stroke that touches the rule above it cannot pass for a vertical rule.
     """
-    h_mask = soft_runs(ink, px(settings.min_h_line, scale), True, settings.min_fill)
+    gap = px(settings.bridge, scale) | 1  # dropouts in a thin rule (fax, light toner)
+    h_src = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((1, gap), np.uint8))
+    h_mask = soft_runs(h_src, px(settings.min_h_line, scale), True, settings.min_fill)
     cut = cv2.dilate(h_mask, np.ones((3, 3), np.uint8))
-    v_src = cv2.bitwise_and(ink, cv2.bitwise_not(cut))
+    v_src = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((gap, 1), np.uint8))
+    v_src = cv2.bitwise_and(v_src, cv2.bitwise_not(cut))
     v_mask = soft_runs(v_src, px(settings.min_v_line, scale), False, settings.min_fill)
     return h_mask, v_mask
 

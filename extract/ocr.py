@@ -27,6 +27,7 @@ from perfaudit.extract import grid
 from perfaudit.extract.cells import join_lines, row_bbox
 from perfaudit.extract.recognize import detect, recognize
 from perfaudit.extract.render import render_pdf_page
+from perfaudit.extract.reread import PageReader
 from perfaudit.model import BBox, Cell, Item, Row, TextLine
 
 MIN_SCORE = 0.5  # lines the recognizer is less sure of are seals, scribbles or noise
@@ -157,9 +158,10 @@ def layers(gray: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray, list
         x0, y0, x1, y1 = table.box
         inside[max(0, y0 - 3) : y1 + 4, max(0, x0 - 3) : x1 + 4] = 255
     rules = cv2.dilate(h_mask | v_mask, np.ones((3, 3), np.uint8)) & inside
-    text_ink = cv2.bitwise_and(ink, cv2.bitwise_not(rules))
+    text_ink = grid.drop_lone_specks(cv2.bitwise_and(ink, cv2.bitwise_not(rules)), scale)
     clean = gray.copy()
     clean[rules > 0] = 255
+    clean[(ink > 0) & (text_ink == 0) & (rules == 0)] = 255  # specks gone from crops too
     return text_ink, clean, tables
 
 
@@ -458,15 +460,23 @@ def image_items(image: np.ndarray, scale: float, page_no: int) -> list[Item]:
 
 
 def ocr_page_items(
-    pdf: str | Path | pypdfium2.PdfDocument, page_index: int, page_no: int, dpi: float = 200
+    pdf: str | Path | pypdfium2.PdfDocument,
+    page_index: int,
+    page_no: int,
+    dpi: float = 200,
+    keep: PageReader | None = None,
 ) -> list[Item]:
     """OCR of page `page_index` (0-based) of a PDF given by path or open pypdfium2 document.
 
     Bboxes are PDF points, top-left origin, as the text path's. Raises
-    render.RenderError for a page too large to render sensibly.
+    render.RenderError for a page too large to render sensibly. `keep` holds
+    the prepared page for later re-reads of its cells (RawDocument.reader).
     """
     page = render_pdf_page(pdf, page_index, dpi)
-    return image_items(page.image, page.scale, page_no)
+    prepared = prepare_page(page.image, page.scale)
+    if keep is not None:
+        keep.keep(page_no, prepared.clean, prepared.scale)
+    return prepared_items(prepared, page_no)
 
 
 # ------------------------------------------------------------- needs_ocr ---

@@ -24,6 +24,7 @@ from perfaudit.model import (
 )
 from perfaudit.normalize.columns import Column, assign, header_columns, match_header, text_of
 from perfaudit.normalize.labels import classify, clean_label, join_fragment, match_label
+from perfaudit.normalize.selfcheck import check_forms
 from perfaudit.normalize.values import normalize_op, normalize_unit, parse_value, to_number
 from perfaudit.normalize.vocabulary import fold, load_vocabulary
 
@@ -470,4 +471,4 @@ def build_forms(doc: RawDocument) -> list[Form]:
     builder = FormBuilder(doc)
     for item in doc.items:
         builder.feed(item)
-    return builder.finish()
+    return check_forms(builder.finish(), doc)  # OCR readings doubted, re-read, corrected
