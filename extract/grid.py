@@ -110,7 +110,7 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     return np.where(non_red, np.clip(lifted, 0, 255).astype(np.uint8), base)
 
 
-CHROMA_LO, CHROMA_HI = 35.0, 90.0  # chroma (max − min channel) from print edge to pure ink
+CHROMA_LO, CHROMA_HI = 25.0, 60.0  # chroma (max − min channel) from print edge to pure ink
 
 
 def _without_red(b, g, r, other, red) -> np.ndarray:
@@ -258,8 +258,7 @@ def line_masks(
     h_src = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((1, gap), np.uint8))
     h_mask = soft_runs(h_src, px(settings.min_h_line, scale), True, settings.min_fill)
     cut = cv2.dilate(h_mask, np.ones((3, 3), np.uint8))
-    v_src = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((gap, 1), np.uint8))
-    v_src = cv2.bitwise_and(v_src, cv2.bitwise_not(cut))
+    v_src = cv2.bitwise_and(ink, cv2.bitwise_not(cut))
     v_mask = soft_runs(v_src, px(settings.min_v_line, scale), False, settings.min_fill)
     return h_mask, v_mask
 

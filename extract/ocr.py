@@ -57,9 +57,21 @@ class Line:
     y1: float
 
 
+# A speck next to text reads as a dot: `.5.00`, `147.67.`, `积极组织.`, `四个·自信`. These
+# forms never print a dot before a word, after a number or a word (a sentence ends in
+# `。`), nor a middle dot between Chinese characters.
+_SPECK_DOT = re.compile(
+    r"^[.．·•]+(?=\S)|(?<=[\d\u4e00-\u9fff)）])[.．·•]+$|(?<=[\u4e00-\u9fff])[.·•](?=[\u4e00-\u9fff“])"
+)
+
+
 def clean_text(text: str) -> str:
-    """Recognizer output as a text layer would have it."""
-    return unicodedata.normalize("NFC", text).translate(_GLYPHS).strip()
+    """Recognizer output as a text layer would have it (speck dots dropped)."""
+    text = unicodedata.normalize("NFC", text).translate(_GLYPHS).strip()
+    return "" if text in _LONE_DOTS else _SPECK_DOT.sub("", text)
+
+
+_LONE_DOTS = {".", "．", "·", "•", ",", "，", "、", "'", "`"}
 
 
 def _latin(ch: str) -> bool:
@@ -325,7 +337,7 @@ def verdict(lines: list[tuple[str, float]]) -> tuple[str, float]:
     doubtful. Lines under MIN_SCORE are dropped as seals or scribbles; a cell
     left with none keeps the best rejected score, so it is not taken as sure.
     """
-    kept = [(t, s) for t, s in lines if t and s >= MIN_SCORE]
+    kept = [(t, s) for t, s in ((clean_text(t), s) for t, s in lines) if t and s >= MIN_SCORE]
     if not kept:
         return "", max((s for _, s in lines), default=1.0)
     return join_lines("\n".join(t for t, _ in kept)), min(s for _, s in kept)
