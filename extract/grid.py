@@ -379,7 +379,30 @@ def table_regions(
         x, y, w, h = stats[k, :4]
         if w >= min_size and h >= min_size:
             boxes.append((int(x), int(y), int(x + w), int(y + h)))
-    return sorted(boxes, key=lambda b: (b[1], b[0]))
+    return sorted(merge_overlapping(boxes), key=lambda b: (b[1], b[0]))
+
+
+def merge_overlapping(boxes: list[PxBox], share: float = 0.3) -> list[PxBox]:
+    """Join boxes that overlap by `share` of the smaller: one table whose rule network a
+    broken or faded rule cut in two (photocopies, phone captures) is read once."""
+    out = list(boxes)
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(out)):
+            for j in range(i + 1, len(out)):
+                a, b = out[i], out[j]
+                iw = min(a[2], b[2]) - max(a[0], b[0])
+                ih = min(a[3], b[3]) - max(a[1], b[1])
+                small = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+                if iw > 0 and ih > 0 and iw * ih >= share * small:
+                    out[i] = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+                    del out[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return out
 
 
 def table_in(

@@ -115,6 +115,7 @@ class FormCheck:
         self.check_rate()
         self.correct_tiers()
         self.check_grade()
+        self.check_signs()
 
     # ---------------------------------------------------------- locating --
 
@@ -145,16 +146,26 @@ class FormCheck:
             cells = self.row_cells(ind.page, ind.bbox)
             value = getattr(ind, field)
             cell = self.number_cell(cells, value, last=field == "score")
-            if cell is None and value is None and field == "score":
-                weight = self.number_cell(cells, ind.weight, last=False)
-                right = [c for c in cells if weight and c.bbox[0] >= weight.bbox[2] - 1]
-                cell = right[0] if right else None
+            if cell is None and value is None:
+                cell = self.beside(cells, ind.weight, ind.score, field)
 
             def put(v: float, ind=ind, field=field) -> None:
                 setattr(ind, field, v)
 
             slots.append(Slot(field, k, value, cell, put))
         return slots
+
+    def beside(
+        self, cells: list[Cell], weight: float | None, score: float | None, field: str
+    ) -> Cell | None:
+        """The cell of a value read as empty: right of the 分值 cell, or left of the 得分 one."""
+        if field == "score" and (left := self.number_cell(cells, weight, last=False)):
+            right = [c for c in cells if c.bbox[0] >= left.bbox[2] - 1]
+            return right[0] if right else None
+        if field == "weight" and (right := self.number_cell(cells, score, last=True)):
+            left_ = [c for c in cells if c.bbox[2] <= right.bbox[0] + 1]
+            return left_[-1] if left_ else None
+        return None
 
     def fund_slot(self, column: str) -> Slot | None:
         fund = self.form.fund(TOTAL_FUND)
@@ -294,6 +305,22 @@ class FormCheck:
         if slot.value is not None and sure and (same or not readings):
             return "confirmed"
         return "doubt"
+
+    def check_signs(self) -> None:
+        """No amount, weight, score or rate of these forms is negative: a `-` placeholder
+        read into the number beside it (a lost rule) is a misread, never the form's."""
+        for fund in self.form.funds:
+            for column in ("initial_budget", "annual_budget", "executed", "weight", "score",
+                           "execution_rate"):  # fmt: skip
+                value = getattr(fund, column)
+                if value is not None and value < 0:
+                    conf = min(fund.confidence, 0.5)
+                    self.form.doubts.append(Doubt(f"funds.{fund.item}.{column}", fmt(value), conf))
+        for k, ind in enumerate(self.form.indicators):
+            for field in ("weight", "score"):
+                value = getattr(ind, field)
+                if value is not None and value < 0:
+                    self.form.doubts.append(Doubt(field, fmt(value), min(ind.confidence, 0.5), k))
 
     # --------------------------------------------------------- vocabulary --
 
