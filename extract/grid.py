@@ -39,7 +39,6 @@ class GridSettings:
     # a decimal point or a 、 sits next to its text
     lone_speck: float = 3.0
     lone_dist: float = 3.0
-    bridge: float = 1.0  # gaps this long (pt) in a ruling line are toner dropouts, closed
 
 
 DEFAULT = GridSettings()
@@ -254,9 +253,7 @@ def line_masks(
     Vertical rules are looked for after the horizontal ones are cut out, so a
     glyph stroke that touches the rule above it cannot pass for a vertical rule.
     """
-    gap = px(settings.bridge, scale) | 1  # dropouts in a thin rule (fax, light toner)
-    h_src = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((1, gap), np.uint8))
-    h_mask = soft_runs(h_src, px(settings.min_h_line, scale), True, settings.min_fill)
+    h_mask = soft_runs(ink, px(settings.min_h_line, scale), True, settings.min_fill)
     cut = cv2.dilate(h_mask, np.ones((3, 3), np.uint8))
     v_src = cv2.bitwise_and(ink, cv2.bitwise_not(cut))
     v_mask = soft_runs(v_src, px(settings.min_v_line, scale), False, settings.min_fill)

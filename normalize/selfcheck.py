@@ -32,9 +32,9 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
-from perfaudit.model import BBox, Cell, Doubt, Form, RawDocument, Row
+from perfaudit.model import BBox, Cell, Doubt, Form, Located, RawDocument, Row
 from perfaudit.normalize.values import parse_value, to_number
-from perfaudit.normalize.vocabulary import fold
+from perfaudit.normalize.vocabulary import fold, load_vocabulary
 
 TOTAL_FUND = "年度资金总额"
 TOL = 0.011  # printed sums are rounded to 0.01
@@ -116,6 +116,7 @@ class FormCheck:
         self.correct_tiers()
         self.check_grade()
         self.check_signs()
+        self.recover_header_fields()
 
     # ---------------------------------------------------------- locating --
 
@@ -293,7 +294,7 @@ class FormCheck:
         if self.reader is not None and slot.cell is not None:
             readings = self.reader(slot.cell.page, slot.cell.bbox, True)
         values = [to_number(t) for t, _ in readings]
-        for v, (_, score) in zip(values, readings, strict=True):
+        for v in values:
             if v is not None and abs(v - implied) < 0.005:
                 slot.put(round(implied, 2))
                 slot.value = round(implied, 2)
@@ -323,6 +324,36 @@ class FormCheck:
                     self.form.doubts.append(Doubt(field, fmt(value), min(ind.confidence, 0.5), k))
 
     # --------------------------------------------------------- vocabulary --
+
+    def recover_header_fields(self) -> None:
+        """A header label read a character off (`项日名称`) still names its field.
+
+        Only for a field the form lacks, only a label of the same length as a
+        known one and at most one character different; the value is the cell
+        after it, with the label cell's confidence lowered to the match.
+        """
+        vocab = load_vocabulary()
+        missing = [f for f in ("project", "department", "unit") if getattr(self.form, f) is None]
+        page = min(self.form.ocr_pages, default=None)
+        if not missing or page is None:
+            return
+        for row in self.rows:
+            if row.page != page:
+                continue
+            for i, cell in enumerate(row.cells[:-1]):
+                key = fold(cell.text)
+                for label, name in vocab.field_index.items():
+                    if name not in missing or len(label) != len(key):
+                        continue
+                    if Levenshtein.distance(key, label) != 1:
+                        continue
+                    value = row.cells[i + 1].text.strip()
+                    if value and vocab.field_of(value) is None:
+                        setattr(self.form, name, value)
+                        conf = min(cell.confidence, 1 - 1 / len(label))
+                        self.form.where[name] = Located(cell.page, cell.bbox, conf)
+                        missing.remove(name)
+                    break
 
     def correct_tiers(self) -> None:
         """An actual a character off one of the tier phrases is that phrase."""

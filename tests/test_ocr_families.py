@@ -17,7 +17,7 @@ from perfaudit.extract.document import read_document
 from perfaudit.pipeline.worker import process_file
 from perfaudit.scoring.engine import audit_forms
 
-from conftest import SAMPLES, load_truth, pdf_of
+from conftest import SAMPLES, load_truth, norm_text, pdf_of
 
 FAMILIES = SAMPLES / "scans" / "families"
 CASES = {
@@ -77,8 +77,8 @@ def test_family_scan_reads_every_number_and_raises_no_false_alarm(family):
         want, have = numbers(t_form), numbers(g_form)
         wrong = {k: (v, have.get(k)) for k, v in want.items() if not same(v, have.get(k))}
         assert not wrong, wrong
-        assert [i["level3"] for i in g_form["indicators"]] == [
-            i["level3"] for i in t_form["indicators"]
+        assert [norm_text(i["level3"]) for i in g_form["indicators"]] == [
+            norm_text(i["level3"]) for i in t_form["indicators"]
         ]
     source = process_file(SAMPLES / SOURCES[family])
     false = loud(audit_forms(result.forms)) - loud(audit_forms(source.forms))
