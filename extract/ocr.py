@@ -37,6 +37,9 @@ PROBE_CELLS = 6  # cells read to tell the page's orientation
 UPRIGHT_SCORE = 0.85  # mean probe score above which the page is taken as upright
 BODY_PT = 10.5  # 五号, the usual body size, when a page gives nothing to measure
 DASH_SCORE = 0.95  # a lone dash placeholder, identified by its width
+# rule pixels are removed this close (pt) to a table's rule positions only: the long
+# vertical stroke of 中 or 十 passes the rule test too and must stay in its cell
+RULE_BAND_PT = 2.5
 
 # Look-alike glyphs the recognizer emits for what text layers encode otherwise.
 _GLYPHS = str.maketrans({"⩾": "≥", "⩽": "≤", "≧": "≥", "≦": "≤"})
@@ -155,8 +158,9 @@ class PreparedPage:
 def layers(gray: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray, list[grid.Table]]:
     """Text ink, the gray image without rules, and the tables of a gray image.
 
-    Rules are removed only inside the tables: outside them the long strokes of
-    a large bold title pass for rules too, and must stay.
+    Rules are removed only along the tables' rule positions: elsewhere the long
+    strokes of a large bold title, or of 中 in a cell, pass for rules too, and
+    must stay.
     """
     ink = grid.despeckle(grid.binarize(gray, scale), scale)
     h_mask, v_mask = grid.line_masks(ink, scale)
@@ -165,11 +169,16 @@ def layers(gray: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray, list
         table = grid.table_in(h_mask, v_mask, region, scale)
         if table is not None and table.cells:
             tables.append(table)
-    inside = np.zeros_like(ink)
+    on_rules = np.zeros_like(ink)  # only the tables' ruling lines, not strokes that look alike
+    d = grid.px(RULE_BAND_PT, scale)
     for table in tables:
         x0, y0, x1, y1 = table.box
-        inside[max(0, y0 - 3) : y1 + 4, max(0, x0 - 3) : x1 + 4] = 255
-    rules = cv2.dilate(h_mask | v_mask, np.ones((3, 3), np.uint8)) & inside
+        top, left = max(0, y0 - d), max(0, x0 - d)
+        for x in table.xs:
+            on_rules[top : y1 + d + 1, max(0, x - d) : x + d + 1] = 255
+        for y in table.ys:
+            on_rules[max(0, y - d) : y + d + 1, left : x1 + d + 1] = 255
+    rules = cv2.dilate(h_mask | v_mask, np.ones((3, 3), np.uint8)) & on_rules
     text_ink = grid.drop_lone_specks(cv2.bitwise_and(ink, cv2.bitwise_not(rules)), scale)
     clean = gray.copy()
     clean[rules > 0] = 255
