@@ -338,7 +338,8 @@ def _read_ofd(path: Path, display: str, digest: str) -> RawDocument:
     """OFD pages rewritten as a PDF (extract/ofd.py) and read by the PDF path."""
     import tempfile
 
-    from perfaudit.extract.ofd import read_pages, to_pdf
+    from perfaudit.extract.ofd import read_pages
+    from perfaudit.extract.ofdpdf import to_pdf
 
     data = to_pdf(read_pages(path))
     with tempfile.NamedTemporaryFile(prefix="perfaudit-ofd-", suffix=".pdf") as fh:
