@@ -22,6 +22,7 @@ from pdfminer.pdftypes import resolve1
 from perfaudit.extract.ocr import needs_ocr, ocr_page_items
 from perfaudit.extract.orientation import text_direction, upright_copy
 from perfaudit.extract.render import RenderError
+from perfaudit.extract.reread import PageReader
 from perfaudit.extract.textlayer import DEFAULT_SETTINGS, TextLayerSettings, page_items
 from perfaudit.model import Item, RawDocument
 
@@ -126,7 +127,8 @@ def read_document(
             n_pages = len(pdf.pages)
             if n_pages == 0:
                 _zero_pages(path)
-            items, ocr_pages = _read_pages(path, pdf, settings)
+            reader = PageReader()  # the OCR'd pages' images, for re-reads (normalize/selfcheck.py)
+            items, ocr_pages = _read_pages(path, pdf, settings, reader)
     except ReadError:
         raise
     except RecursionError as exc:
@@ -141,11 +143,12 @@ def read_document(
         n_pages=n_pages,
         items=items,
         ocr_pages=ocr_pages,
+        reader=reader if ocr_pages else None,
     )
 
 
 def _read_pages(
-    path: Path, pdf: pdfplumber.PDF, settings: TextLayerSettings
+    path: Path, pdf: pdfplumber.PDF, settings: TextLayerSettings, reader: PageReader | None = None
 ) -> tuple[list[Item], list[int]]:
     """Items of every page in order, and the 1-based pages that were OCR'd.
 
@@ -170,18 +173,20 @@ def _read_pages(
             for index in fixes:
                 by_page[index] = page_items(upright.pages[index], index + 1, settings)
     if scanned:
-        by_page.update(_ocr_pages(path, scanned))
+        by_page.update(_ocr_pages(path, scanned, reader))
     return [item for index in sorted(by_page) for item in by_page[index]], [i + 1 for i in scanned]
 
 
-def _ocr_pages(path: Path, indexes: list[int]) -> dict[int, list[Item]]:
+def _ocr_pages(
+    path: Path, indexes: list[int], reader: PageReader | None = None
+) -> dict[int, list[Item]]:
     """Scanned pages read from their pixels; a page too large to render yields nothing."""
     out: dict[int, list[Item]] = {}
     doc = pypdfium2.PdfDocument(str(path))
     try:
         for index in indexes:
             try:
-                out[index] = ocr_page_items(doc, index, index + 1)
+                out[index] = ocr_page_items(doc, index, index + 1, keep=reader)
             except RenderError as exc:
                 log.warning("%s p.%d not OCR'd: %s", path, index + 1, exc)
                 out[index] = []

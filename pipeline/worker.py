@@ -34,6 +34,7 @@ from perfaudit.extract.document import (
 )
 from perfaudit.model import Finding, Form, RawDocument, Row, TextLine
 from perfaudit.normalize.forms import build_forms
+from perfaudit.normalize.layouts import unsupported_layout
 from perfaudit.scoring.engine import fatal
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,11 @@ def _no_form_message(doc: RawDocument) -> str:
         return (
             f"文件可以打开（共{doc.n_pages}{pages}），其中是绩效目标表（只有目标值，没有完成值和得分），"
             "不是绩效自评表，未审核"
+        )
+    layout = unsupported_layout(texts)  # a layout family known but not read yet
+    if layout is not None:
+        return (
+            f"文件可以打开（共{doc.n_pages}页），其中是{layout.description}，该表式尚不支持，未审核"
         )
     if doc.n_pages == 0:
         return "文件可以打开，但没有任何页面"

@@ -19,6 +19,7 @@ from perfaudit.pipeline.report.cards import _Card, _Group
 from perfaudit.pipeline.report.common import (
     SEVERITIES,
     SEVERITY_LABEL,
+    SEVERITY_RANK,
     STATUS_LABEL,
     _e,
     _num,
@@ -215,6 +216,7 @@ def _forms_index_html(forms: list[Form], findings: list[Finding], policy: Policy
 def _tonight_html(findings: list[Finding], changes: Mapping | None, anchors: dict[int, str]) -> str:
     """Tonight's new findings and the ones resolved since the last run, before everything else."""
     new = [f for f in findings if f.status == "new"]
+    new.sort(key=lambda f: SEVERITY_RANK.get(f.severity, 9))  # errors first, then as listed
     resolved = list((changes or {}).get("resolved_findings") or [])
     if not new and not resolved:
         return ""
