@@ -1,7 +1,7 @@
 """Scanner and phone images (.tif/.tiff multi-page, .jpg/.jpeg, .png) → the OCR path.
 
 One file is one document; each frame of a TIFF is a page. The pixels go to the
-same OCR as a scanned PDF page (ocr.image_items), which needs to know how many
+same OCR as a scanned PDF page (ocr.prepare_page, kept for re-reads), which needs to know how many
 pixels make a PDF point: from the resolution the scanner wrote, when it is a
 sane one, else by taking the image as an A4 page (phones write 72 dpi or
 nothing). Orientation tags (EXIF) are applied as a viewer would.
