@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from perfaudit.model import FINDING_COLUMNS, Finding, Form
+from perfaudit.scoring.policy import Policy, load_policy
+from perfaudit.scoring.projects import PROJECT_HISTORY_COLUMNS, history_columns
 
 FORMS_CSV_COLUMNS = [
     "file",
@@ -111,7 +113,16 @@ def recomputed_score(form: Form) -> float | None:
     return round((fund.score or 0.0) + sum(scores), 2) if fund else round(sum(scores), 2)
 
 
-def forms_csv_rows(forms: Iterable[Form], findings: list[Finding]) -> list[dict]:
+def forms_csv_rows(
+    forms: Iterable[Form],
+    findings: list[Finding],
+    earlier: Iterable[Form] = (),
+    policy: Policy | None = None,
+) -> list[dict]:
+    """One row per form: the contract's columns, then the project's history across years
+    (this run's forms and `earlier` ones remembered from past runs)."""
+    forms = list(forms)
+    history = history_columns(forms, earlier, policy or load_policy())
     counts: dict[tuple[str, int], dict[str, int]] = {}
     for f in findings:
         if f.form is not None:
@@ -134,16 +145,25 @@ def forms_csv_rows(forms: Iterable[Form], findings: list[Finding]) -> list[dict]
                 "errors": c["error"],
                 "warnings": c["warning"],
                 "infos": c["info"],
+                **history.get(
+                    (form.source.file, form.index), dict.fromkeys(PROJECT_HISTORY_COLUMNS)
+                ),
             }
         )
     return rows
 
 
-def write_forms_csv(path: Path, forms: Iterable[Form], findings: list[Finding]) -> None:
+def write_forms_csv(
+    path: Path,
+    forms: Iterable[Form],
+    findings: list[Finding],
+    earlier: Iterable[Form] | None = None,
+    policy: Policy | None = None,
+) -> None:
     with atomic_writer(path, "w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=FORMS_CSV_COLUMNS)
+        writer = csv.DictWriter(fh, fieldnames=FORMS_CSV_COLUMNS + PROJECT_HISTORY_COLUMNS)
         writer.writeheader()
-        for row in forms_csv_rows(forms, findings):
+        for row in forms_csv_rows(forms, findings, earlier or (), policy):
             writer.writerow({k: _cell(v) for k, v in row.items()})
 
 

@@ -57,6 +57,7 @@ from perfaudit.pipeline.state import OutdirLock, State
 from perfaudit.pipeline.worker import FileResult, code_fingerprint, failed
 from perfaudit.scoring.engine import audit_forms, sort_findings
 from perfaudit.scoring.policy import Policy
+from perfaudit.scoring.projects import project_histories
 
 log = logging.getLogger("perfaudit")
 
@@ -232,10 +233,13 @@ class _TqdmHandler(logging.Handler):
             self.handleError(record)
 
 
-def collect(results: list[FileResult], policy: Policy) -> tuple[list[Form], list[Finding]]:
-    """All forms and all findings (fatal rows included) of a set of file results."""
+def collect(
+    results: list[FileResult], policy: Policy, earlier: list[Form] | None = None
+) -> tuple[list[Form], list[Finding]]:
+    """All forms and all findings (fatal rows included) of a set of file results; `earlier`:
+    forms remembered from past runs, to compare across years."""
     forms = [form for r in results for form in r.forms]
-    findings = audit_forms(forms, policy)
+    findings = audit_forms(forms, policy, earlier or [])
     findings.extend(r.fatal for r in results if r.fatal is not None)
     return forms, sort_findings(findings)
 
@@ -363,7 +367,8 @@ def run_job(inbox: Path, outdir: Path, policy: Policy, opts: Options) -> RunSumm
             removed = state.forget_except(set(current))
             summary.removed = len(removed)
             results = [current[k] for k in sorted(current)]
-            forms, findings = collect(results, policy)
+            earlier = state.remember_forms([f for r in results for f in r.forms], summary.started)
+            forms, findings = collect(results, policy, earlier)
             history = _history(state, inbox, outdir, opts, forms, findings, summary)
             changes = {
                 "new": [t.display for t in tasks if t.display not in known],
@@ -380,6 +385,8 @@ def run_job(inbox: Path, outdir: Path, policy: Policy, opts: Options) -> RunSumm
                 report=(results, sources, changes, policy),
                 limits=opts.limits,
                 history=history,
+                earlier=earlier,
+                policy=policy,
             )
             summary.failed = sum(
                 1 for r in results if r.fatal is not None and r.fatal.rule != "NO_FORM_FOUND"
@@ -444,6 +451,8 @@ def write_outputs(
     report: tuple | None = None,
     limits: Limits | None = None,
     history: Changes | None = None,
+    earlier: list[Form] | None = None,
+    policy: Policy | None = None,
 ) -> None:
     """Write every output into a staging folder, then rename each into OUTDIR.
 
@@ -451,6 +460,7 @@ def write_outputs(
     outputs from this run and some from the previous one, and the next run
     rewrites them all. `report` = (results, sources, changes, policy) also
     writes report.html; a failure there is logged and costs only that page.
+    `earlier` (forms remembered from past runs) feeds forms.csv's history columns.
     """
     staging = outdir / f".staging-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
@@ -460,7 +470,7 @@ def write_outputs(
         export.write_findings_csv(staging / "findings.csv", findings, extra=extra)
         export.write_findings_xlsx(staging / "findings.xlsx", findings, extra=extra, forms=forms)
         export.write_forms_jsonl(staging / "forms.jsonl", forms)
-        export.write_forms_csv(staging / "forms.csv", forms, findings)
+        export.write_forms_csv(staging / "forms.csv", forms, findings, earlier, policy)
         export.write_indicators_csv(staging / "indicators.csv", forms)
         names = [*OUTPUTS, "indicators.csv"]
         if history is not None:
@@ -468,8 +478,9 @@ def write_outputs(
             names.append(CHANGES)
         if report is not None:
             names += _write_report(
-                staging / REPORT, forms, findings, *report, limits=limits, cache=outdir / CROPS
-            )
+                staging / REPORT, forms, findings, *report, limits=limits, cache=outdir / CROPS,
+                earlier=earlier,
+            )  # fmt: skip
         mode = _file_mode()
         for name in names:
             for written in _files_under(staging / name):
@@ -493,6 +504,7 @@ def _write_report(
     policy: Policy,
     limits: Limits | None = None,
     cache: Path | None = None,
+    earlier: list[Form] | None = None,
 ) -> list[str]:
     """report.html (and report/ when it is split per unit), the pages for people; the names
     written beside `path`, none (and a log line) if they could not be made.
@@ -508,9 +520,11 @@ def _write_report(
     limits = limits or Limits()
 
     def write() -> None:
+        histories = project_histories(forms, earlier or [], policy)
         report.write_site(
-            path, results, forms, findings, sources, changes, policy=policy, cache_path=cache
-        )
+            path, results, forms, findings, sources, changes, policy=policy, cache_path=cache,
+            histories=histories,
+        )  # fmt: skip
 
     started = time.perf_counter()
     why = call_isolated(

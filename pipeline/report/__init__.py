@@ -20,6 +20,7 @@ The package, by what each module holds:
 - `crops`: the source-row pictures (pdfium → WebP data: URIs);
 - `cards`: data gathering (findings → cards of row groups, the picture budget);
 - `charts`, `sections`: HTML pieces (a new card element or page section goes in `sections`);
+- `history`: each project's years (totals, grades, changed targets; scoring/projects.py);
 - `page`: the whole page and its atomic write;
 - `site`: past a size budget, report/index.html and a page per unit; `cache`: crops kept
   across nights (OUTDIR/crops.sqlite).

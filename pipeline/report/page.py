@@ -31,6 +31,7 @@ from perfaudit.pipeline.report.crops import (
     render_crops,
     table_extents,
 )
+from perfaudit.pipeline.report.history import history_html
 from perfaudit.pipeline.report.sections import (
     _card_html,
     _changes_html,
@@ -56,6 +57,7 @@ def write_report(
     changes: dict | None = None,
     *,
     policy: Policy | None = None,
+    histories: list | None = None,
 ) -> None:
     """Write the self-contained review page to `path`, atomically.
 
@@ -65,8 +67,11 @@ def write_report(
     "unchanged" files, and "started"/"finished" timestamps; new and changed
     files are marked and can be filtered on. `policy` gives the grade
     boundaries for the recomputed grade (default: the built-in policy).
+    `histories` (scoring.projects.project_histories) adds each project's years.
     """
-    text = render_report(results, forms, findings, sources, changes, policy=policy)
+    text = render_report(
+        results, forms, findings, sources, changes, policy=policy, histories=histories
+    )
     with atomic_writer(Path(path), "w", encoding="utf-8", newline="\n") as fh:
         fh.write(text)
 
@@ -91,6 +96,7 @@ def render_report(
     image_budget: int = IMAGE_BUDGET,
     crop_cache: CropCache | None = None,
     back: str | None = None,
+    histories: list | None = None,
 ) -> str:
     """The report page as a string (see write_report). `crop_cache` keeps the pictures
     across nights (report/cache.py); `back` links the page to an index (report/site.py)."""
@@ -271,7 +277,8 @@ def render_report(
         f'<span class="meta">{meta}</span></div></header>'
         f'<div class="wrap">{_tonight_html(findings, changes, anchors)}{summary}'
         f"{_changes_html(view, changes)}"
-        f"{_forms_index_html(forms, [*other, *fatal], policy, cards)}</div>"
+        f"{_forms_index_html(forms, [*other, *fatal], policy, cards)}"
+        f"{history_html(histories or [])}</div>"
         f"{toolbar}"
         f'<main class="wrap" id="cards">{_fatal_html(fatal, anchors, marked)}'
         f"{body_cards}{nomatch}</main>"

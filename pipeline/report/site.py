@@ -61,11 +61,13 @@ def write_site(
     policy: Policy,
     cache_path: Path | None = None,
     budget: int | None = None,
+    histories: list | None = None,
 ) -> list[str]:
     """Write report.html at `path`, and `report/` beside it when split, each page atomically;
     return the names made beside `path` ("report.html", and "report" when split).
 
-    `cache_path`: the crop cache (report/cache.py), kept across nights."""
+    `cache_path`: the crop cache (report/cache.py), kept across nights; `histories`
+    (scoring.projects.project_histories): each project's years, shown on its unit's page."""
     from perfaudit.pipeline.export import atomic_writer
     from perfaudit.pipeline.report.cache import CropCache
 
@@ -73,8 +75,9 @@ def write_site(
     made = []
     try:
         for rel, text in iter_site(
-            results, forms, findings, sources, changes, policy=policy, cache=cache, budget=budget
-        ):
+            results, forms, findings, sources, changes, policy=policy, cache=cache, budget=budget,
+            histories=histories,
+        ):  # fmt: skip
             target = path if rel == "report.html" else path.parent / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             with atomic_writer(target, "w", encoding="utf-8", newline="\n") as fh:
@@ -99,6 +102,7 @@ def iter_site(
     policy: Policy,
     cache: CropCache | None = None,
     budget: int | None = None,
+    histories: list | None = None,
 ) -> Iterator[tuple[str, str]]:
     """(path relative to OUTDIR, page): just report.html when one page fits the budget, else
     report/<unit page>…, report/unreadable.html, report/index.html and report.html (the
@@ -109,8 +113,9 @@ def iter_site(
     estimate = EST_FINDING_BYTES * len(findings) + EST_FORM_BYTES * len(forms)
     if estimate <= budget:
         page = render_report(
-            results, forms, findings, sources, changes, policy=policy, crop_cache=cache
-        )
+            results, forms, findings, sources, changes, policy=policy, crop_cache=cache,
+            histories=histories,
+        )  # fmt: skip
         if len(page.encode("utf-8")) <= budget:
             yield "report.html", page
             return
@@ -122,6 +127,7 @@ def iter_site(
         yield f"{FOLDER}/{unit.page}", render_report(
             unit_results, unit.forms, unit.findings, sources, _unit_changes(changes, unit),
             policy=policy, crop_cache=cache, back="index.html",
+            histories=[h for h in histories or [] if (h.unit or NO_UNIT) == unit.name],
         )  # fmt: skip
     fatal_results = [r for r in results if r.fatal is not None]
     if fatal or fatal_results:
