@@ -32,6 +32,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from perfaudit.extract.document import sha256_of
+from perfaudit.extract.sniff import is_input
 from perfaudit.model import Finding, Form
 from perfaudit.pipeline import export
 from perfaudit.pipeline.executors import (
@@ -80,6 +81,7 @@ SUMMARY_KEYS = (
     "findings",
     "pages",
     "seconds",
+    "ignored",
 )
 
 
@@ -266,6 +268,7 @@ class RunSummary:
     waived: int = 0  # set aside by a waiver: not counted in `findings`
     waiver_problems: list[str] = field(default_factory=list)
     deferred: list[str] = field(default_factory=list)  # still being written: next run reads them
+    ignored: list[str] = field(default_factory=list)  # files of other types (.txt, .zip)
 
     def to_json(self) -> dict:
         return dict(self.__dict__)
@@ -274,6 +277,7 @@ class RunSummary:
         sev = ", ".join(f"{k} {v}" for k, v in sorted(self.by_severity.items()))
         removed = f", {self.removed} removed" if self.removed else ""
         removed += f", {len(self.deferred)} deferred" if self.deferred else ""
+        removed += f", {len(self.ignored)} ignored" if self.ignored else ""
         return (
             f"{self.files_seen} files ({self.processed} processed, {self.unchanged} unchanged, "
             f"{self.failed} unreadable{removed}), {self.forms} forms, {self.pages} pages, "
@@ -317,6 +321,12 @@ def run_job(inbox: Path, outdir: Path, policy: Policy, opts: Options) -> RunSumm
             for real, display in discover([inbox]):
                 if _is_own_output(real, inbox, outdir) or display == WAIVERS:
                     continue  # our own outputs, and the auditors' waivers, are not input
+                if not is_input(real):
+                    log.info(
+                        "%s: not a form file type (PDF, Word, Excel, image, OFD); ignored", display
+                    )
+                    summary.ignored.append(display)
+                    continue
                 summary.files_seen += 1
                 sources[display] = real
                 before = snapshot(real)

@@ -76,6 +76,17 @@ def crop_key(finding: Finding) -> CropKey | None:
     return CropKey(finding.file, int(finding.page), bbox)
 
 
+def cell_refs(forms: Iterable[Form]) -> dict[CropKey, str]:
+    """Source region → its workbook cell reference (`表1!A14:H14`), for rows with no picture."""
+    out: dict[CropKey, str] = {}
+    for form in forms:
+        for rec in [*form.funds, *form.indicators, *form.where.values()]:
+            bbox = _valid_bbox(rec.bbox) if rec.bbox is not None else None
+            if getattr(rec, "ref", None) and bbox is not None and rec.page:
+                out[CropKey(form.source.file, int(rec.page), bbox)] = rec.ref
+    return out
+
+
 def table_extents(forms: Iterable[Form]) -> dict[tuple[str, int], tuple[float, float]]:
     """(file, page) → the x-range of every row the forms located there (the table's width).
 

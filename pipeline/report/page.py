@@ -28,6 +28,7 @@ from perfaudit.pipeline.report.common import (
 from perfaudit.pipeline.report.crops import (
     IMAGE_BUDGET,
     RENDER_HARD_CAP,
+    cell_refs,
     render_crops,
     table_extents,
 )
@@ -124,6 +125,9 @@ def render_report(
         sha_of={r.file: r.sha256 for r in results},
     )
     omitted = _assign_crops(cards, crops, image_budget)
+    refs = cell_refs(forms)
+    for group in (g for c in cards for g in c.groups if g.key is not None and g.crop is None):
+        group.ref = refs.get(group.key, "")
 
     # anchors: the CSV row key, made unique in report order
     anchors: dict[int, str] = {}

@@ -92,6 +92,9 @@ def _group_html(g: _Group, anchors: dict[int, str]) -> str:
             f"<figcaption>源文件 第{key.page}页（红框为问题所在行）</figcaption></figure>"
         )
         return f'<div class="grp"><div class="fl">{items}</div>{figure}</div>'
+    if g.key is not None and g.ref and not g.omitted:  # a workbook: no page to picture
+        note = f'<div class="noimage">源文件为工作簿，请查看单元格 <b>{_e(g.ref)}</b>。</div>'
+        return f'<div class="grp"><div class="fl">{items}</div>{note}</div>'
     if g.key is not None:
         why = "报告大小已达上限，未附图片" if g.omitted else "无法从源文件生成图片"
         note = f'<div class="noimage">{why}；请查看源文件第{g.key.page}页。</div>'
