@@ -39,6 +39,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import peers  # noqa: E402
+import templates  # noqa: E402
 from accuracy import FieldScore  # noqa: E402
 from common import (  # noqa: E402
     BUDGET_BEFORE_SCALING,
@@ -245,6 +246,7 @@ def main() -> int:
         )
         progress("audit: planting errors")
         audit = measure_audit(samples, forms, audit_section)
+        templates.section(audit_section)  # accuracy per template family (bench/templates.py)
 
         peer_section = Section(
             "Peers: cell-level recall and speed on the same files",
