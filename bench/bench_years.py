@@ -51,7 +51,9 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     base, policy = process_file(ANNEX).forms, load_policy()
-    print(f"machine: {platform.processor() or platform.machine()}, python {platform.python_version()}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, python {platform.python_version()}"
+    )
     print("| forms | across_years CPU s | findings | history_columns CPU s |")
     print("|---:|---:|---:|---:|")
     for units in args.units:
@@ -59,8 +61,8 @@ def main() -> None:
         # this year's forms audited against the earlier years (as the nightly job does)
         latest = [f for f in forms if f.year == 2024]
         earlier = [f for f in forms if f.year != 2024]
-        rules_s, found = best(lambda: across_years(latest, earlier, policy), args.repeat)
-        hist_s, _ = best(lambda: history_columns(latest, earlier, policy), args.repeat)
+        rules_s, found = best(lambda a=latest, b=earlier: across_years(a, b, policy), args.repeat)
+        hist_s, _ = best(lambda a=latest, b=earlier: history_columns(a, b, policy), args.repeat)
         print(f"| {len(forms)} | {rules_s:.2f} | {len(found)} | {hist_s:.2f} |")
 
 

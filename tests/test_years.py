@@ -351,3 +351,17 @@ def test_the_same_two_years_give_the_same_findings_however_2024_was_rendered(
         ("TEXT_REPEATED", "", "2024年度实际完成情况", "同2023年度"),
         ("TEXT_REPEATED", "党员群众参与基层治理", "2024年度偏差原因", "同2023年度"),
     }
+
+
+def test_a_lowered_target_read_with_ocr_doubt_is_for_review(fangxiu, fangxiu_2023):
+    """CONTRACT.md: an OCR doubt is never a warning: the 2024 scan's ≥350 read at 0.6."""
+    from perfaudit.model import Doubt
+
+    scan = copy.deepcopy(fangxiu)
+    row = next(k for k, i in enumerate(scan.indicators) if i.level3 == "中心阵地面积")
+    scan.ocr_pages, scan.doubts = [1], [Doubt("target", "≥350(平方米)", 0.6, indicator=row)]
+    found = [f for f in audit_forms([scan], earlier=[fangxiu_2023]) if f.rule == "TARGET_LOWERED"]
+    severity = {f.indicator: f.severity for f in found}
+    assert severity["中心阵地面积"] == "review"
+    assert severity["尾款支付时间"] == "warning"  # read with confidence
+    assert "识别置信度" in next(f.message for f in found if f.severity == "review")
