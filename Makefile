@@ -21,6 +21,7 @@ install: $(STAMP)  ## create .venv and install perfaudit (leaves .venv/bin/perfa
 
 demo: $(STAMP)  ## run the nightly job on samples/ and say where the findings are
 	rm -rf demo-out/inbox && mkdir -p demo-out/inbox && cp samples/*.pdf samples/errors/*.pdf demo-out/inbox/
+	cp samples/inputs/jiangqiao_2024.xlsx samples/inputs/seed_5_fuxujin_phone.jpg demo-out/inbox/
 	$(BIN)/perfaudit run demo-out/inbox --out demo-out --settle 0
 	@echo
 	@echo "Findings:  $(CURDIR)/demo-out/findings.csv  (and findings.xlsx)"

@@ -44,6 +44,7 @@ from perfaudit.normalize.layouts import (
     markers_in,
     unsupported_layout,
 )
+from perfaudit.normalize.selfcheck import check_forms
 from perfaudit.normalize.values import to_number
 from perfaudit.normalize.vocabulary import fold
 
@@ -420,7 +421,7 @@ def build_forms(doc: RawDocument) -> list[Form]:
     builder = FormBuilder(doc)
     for item in doc.items:
         builder.feed(item)
-    forms = builder.finish()
+    forms = check_forms(builder.finish(), doc)  # OCR readings doubted, re-read, corrected
     if forms and all(not f.funds and not f.indicators for f in forms):
         # header labels alone, on a layout we know but do not read (a 项目申报表, Hubei's
         # 项目决策/项目管理 form): no form, so NO_FORM_FOUND names the layout

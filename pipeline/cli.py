@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from perfaudit import __version__
+from perfaudit.extract.sniff import is_input
 from perfaudit.pipeline import export
 from perfaudit.pipeline.executors import ExecutorError, Limits, Task
 from perfaudit.pipeline.history import merge_waivers, waivers_from_workbook
@@ -128,7 +129,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="perfaudit",
-        description="Extract and audit 财政项目支出绩效自评表 (performance self-evaluation forms) from PDFs.",
+        description="Extract and audit 财政项目支出绩效自评表 (performance self-evaluation forms) from PDFs, Word and Excel files, scanned images and OFD.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -137,10 +138,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "extract",
-        help="PDFs → one JSON form per line",
+        help="input files → one JSON form per line",
         epilog="example: perfaudit extract samples/ -o forms.jsonl",
     )
-    p.add_argument("paths", nargs="+", type=Path, help="PDF files or folders (recursively)")
+    p.add_argument(
+        "paths",
+        nargs="+",
+        type=Path,
+        help="PDF, Word, Excel, image or OFD files, or folders (recursively)",
+    )
     p.add_argument(
         "-o", "--output", type=Path, required=True, help="FORMS.jsonl to write ('-' for stdout)"
     )
@@ -151,7 +157,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="extract, normalize, score → findings CSV",
         epilog="example: perfaudit audit samples/ -o findings.csv --forms forms.jsonl",
     )
-    p.add_argument("paths", nargs="+", type=Path, help="PDF files or folders (recursively)")
+    p.add_argument(
+        "paths",
+        nargs="+",
+        type=Path,
+        help="PDF, Word, Excel, image or OFD files, or folders (recursively)",
+    )
     p.add_argument("-o", "--output", type=Path, required=True, help="FINDINGS.csv to write")
     p.add_argument("--forms", type=Path, help="also write the forms as JSON lines here")
     _common(p)
@@ -176,7 +187,11 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("inbox", type=Path, help="folder people drop PDFs into")
+    p.add_argument(
+        "inbox",
+        type=Path,
+        help="folder people drop their forms into (PDF, Word, Excel, images, OFD)",
+    )
     p.add_argument(
         "--out", type=Path, required=True, help="OUTDIR for findings, forms, state, logs"
     )
@@ -274,7 +289,12 @@ def _tasks(paths: list[Path]) -> list[Task]:
     missing = [p for p in paths if not p.exists()]
     if missing:
         raise FileNotFoundError(", ".join(str(p) for p in missing))
-    return [Task(str(real), display) for real, display in discover(paths)]
+    # a file named on the command line is read whatever it is; in folders, other types are skipped
+    return [
+        Task(str(real), display)
+        for real, display in discover(paths)
+        if real in paths or is_input(real)
+    ]
 
 
 @contextlib.contextmanager

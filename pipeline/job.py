@@ -32,6 +32,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from perfaudit.extract.document import sha256_of
+from perfaudit.extract.sniff import is_input
 from perfaudit.model import Finding, Form
 from perfaudit.pipeline import export
 from perfaudit.pipeline.executors import (
@@ -57,14 +58,18 @@ from perfaudit.pipeline.state import OutdirLock, State
 from perfaudit.pipeline.worker import FileResult, code_fingerprint, failed
 from perfaudit.scoring.engine import audit_forms, sort_findings
 from perfaudit.scoring.policy import Policy
+from perfaudit.scoring.projects import project_histories
 
 log = logging.getLogger("perfaudit")
 
 OUTPUTS = ("findings.csv", "findings.xlsx", "forms.jsonl", "forms.csv")
 REPORT = "report.html"
+REPORT_DIR = "report"  # a report past its size budget: index.html and a page per unit
+CROPS = "crops.sqlite"  # the report's pictures, kept so an unchanged night reuses them
 CHANGES = "changes.csv"  # tonight's new and resolved findings (also kept in runs/<ts>/)
 WAIVERS = "waivers.csv"  # in INBOX or OUTDIR: findings set aside by auditors
-REPORT_TIMEOUT = 900.0  # seconds allowed for writing report.html
+REPORT_TIMEOUT = 900.0  # seconds allowed for writing report.html ...
+REPORT_SECONDS_PER_FINDING = 0.01  # ... plus this much per finding (a big inbox's first night)
 SUMMARY_KEYS = (
     "started",
     "finished",
@@ -76,6 +81,7 @@ SUMMARY_KEYS = (
     "findings",
     "pages",
     "seconds",
+    "ignored",
 )
 
 
@@ -262,6 +268,7 @@ class RunSummary:
     waived: int = 0  # set aside by a waiver: not counted in `findings`
     waiver_problems: list[str] = field(default_factory=list)
     deferred: list[str] = field(default_factory=list)  # still being written: next run reads them
+    ignored: list[str] = field(default_factory=list)  # files of other types (.txt, .zip)
 
     def to_json(self) -> dict:
         return dict(self.__dict__)
@@ -270,6 +277,7 @@ class RunSummary:
         sev = ", ".join(f"{k} {v}" for k, v in sorted(self.by_severity.items()))
         removed = f", {self.removed} removed" if self.removed else ""
         removed += f", {len(self.deferred)} deferred" if self.deferred else ""
+        removed += f", {len(self.ignored)} ignored" if self.ignored else ""
         return (
             f"{self.files_seen} files ({self.processed} processed, {self.unchanged} unchanged, "
             f"{self.failed} unreadable{removed}), {self.forms} forms, {self.pages} pages, "
@@ -313,6 +321,12 @@ def run_job(inbox: Path, outdir: Path, policy: Policy, opts: Options) -> RunSumm
             for real, display in discover([inbox]):
                 if _is_own_output(real, inbox, outdir) or display == WAIVERS:
                     continue  # our own outputs, and the auditors' waivers, are not input
+                if not is_input(real):
+                    log.info(
+                        "%s: not a form file type (PDF, Word, Excel, image, OFD); ignored", display
+                    )
+                    summary.ignored.append(display)
+                    continue
                 summary.files_seen += 1
                 sources[display] = real
                 before = snapshot(real)
@@ -472,15 +486,19 @@ def write_outputs(
         if history is not None:
             write_changes_csv(staging / CHANGES, history)
             names.append(CHANGES)
-        if report is not None and _write_report(
-            staging / REPORT, forms, findings, *report, limits=limits
-        ):
-            names.append(REPORT)
+        if report is not None:
+            names += _write_report(
+                staging / REPORT, forms, findings, *report, limits=limits, cache=outdir / CROPS,
+                earlier=earlier,
+            )  # fmt: skip
         mode = _file_mode()
         for name in names:
-            os.chmod(staging / name, mode)  # mkstemp made it 0600; people need to read it
+            for written in _files_under(staging / name):
+                os.chmod(written, mode)  # mkstemp made it 0600; people need to read it
         for name in names:
-            os.replace(staging / name, outdir / name)
+            _replace(staging / name, outdir / name)
+        if REPORT in names and REPORT_DIR not in names:  # one page again: split pages are stale
+            shutil.rmtree(outdir / REPORT_DIR, ignore_errors=True)
         _fsync_dir(outdir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -495,8 +513,11 @@ def _write_report(
     changes: dict,
     policy: Policy,
     limits: Limits | None = None,
-) -> bool:
-    """report.html, the page for people; False (and a log line) if it could not be made.
+    cache: Path | None = None,
+    earlier: list[Form] | None = None,
+) -> list[str]:
+    """report.html (and report/ when it is split per unit), the pages for people; the names
+    written beside `path`, none (and a log line) if they could not be made.
 
     It renders crops of the source PDFs with PDFium, in the driver: so it runs
     in a forked child with a time and memory limit, where a hang or a crash on
@@ -505,22 +526,44 @@ def _write_report(
     try:
         from perfaudit.pipeline import report
     except ImportError:
-        return False
+        return []
     limits = limits or Limits()
 
     def write() -> None:
-        report.write_report(path, results, forms, findings, sources, changes, policy=policy)
+        histories = project_histories(forms, earlier or [], policy)
+        report.write_site(
+            path, results, forms, findings, sources, changes, policy=policy, cache_path=cache,
+            histories=histories,
+        )  # fmt: skip
 
+    started = time.perf_counter()
     why = call_isolated(
         write,
-        timeout=REPORT_TIMEOUT,
+        timeout=REPORT_TIMEOUT + REPORT_SECONDS_PER_FINDING * len(findings),
         memory_mb=max(limits.memory_mb, 2048) if limits.memory_mb else 0,
         what="report.html",
     )
     if why is not None or not path.is_file():
         log.error("report.html not updated: writing it %s", why or "left no file")
-        return False
-    return True
+        return []
+    log.info("report written in %.1fs", time.perf_counter() - started)
+    return [REPORT, REPORT_DIR] if (path.parent / REPORT_DIR).is_dir() else [REPORT]
+
+
+def _files_under(path: Path) -> list[Path]:
+    return [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else [path]
+
+
+def _replace(src: Path, dst: Path) -> None:
+    """os.replace, and for a folder (report/) the old one moved aside first, then removed."""
+    if not src.is_dir():
+        os.replace(src, dst)
+        return
+    old = dst.with_name(f".old-{dst.name}-{os.getpid()}")
+    if dst.exists():
+        os.replace(dst, old)
+    os.replace(src, dst)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def _file_mode() -> int:
@@ -545,7 +588,7 @@ def _fsync_dir(folder: Path) -> None:
 
 def _clean_leftovers(outdir: Path) -> None:
     """Staging folders and temp files of a killed run (we hold the lock: nobody else writes)."""
-    for leftover in outdir.glob(".staging-*"):
+    for leftover in [*outdir.glob(".staging-*"), *outdir.glob(".old-*")]:
         shutil.rmtree(leftover, ignore_errors=True)
     for folder in (outdir, outdir / "runs"):
         for tmp in folder.glob(".*.tmp"):

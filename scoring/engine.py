@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 
 from perfaudit.model import Finding, Form
-from perfaudit.scoring import design, funds, indicators, labels, text, totals
+from perfaudit.scoring import design, doubt, funds, indicators, labels, text, totals
 from perfaudit.scoring.across import duplicate_indicator
 from perfaudit.scoring.context import SEVERITY, Ctx
 from perfaudit.scoring.policy import Policy, load_policy
@@ -16,13 +16,14 @@ FormRule = Callable[[Ctx], Iterable[Finding]]
 FORM_RULES: list[FormRule] = [*funds.RULES, *totals.RULES, *labels.RULES, *indicators.RULES]
 FORM_RULES += [*design.RULES, *text.RULES]  # the deeper checks (issue #19)
 
-SEVERITY_ORDER = {"fatal": 0, "error": 1, "warning": 2, "info": 3}
+SEVERITY_ORDER = {"fatal": 0, "error": 1, "warning": 2, "info": 3, "review": 2.5}
 
 
 def audit_form(form: Form, policy: Policy | None = None) -> list[Finding]:
     """Every finding of the single-form rules on one form."""
     ctx = Ctx(form, policy or load_policy())
-    return [f for rule in FORM_RULES for f in rule(ctx)]
+    found = [f for rule in FORM_RULES for f in rule(ctx)]
+    return doubt.apply(ctx, found)  # a finding resting on an OCR doubt: severity `review`
 
 
 def audit_forms(

@@ -14,7 +14,7 @@ from perfaudit.scoring.timeline import Timeline, text_key
 from perfaudit.scoring.years import stricter
 
 # forms.csv's history columns, after the contract's
-HISTORY_COLUMNS = [
+PROJECT_HISTORY_COLUMNS = [
     "history_years",  # every year known for the project, `2023;2024`
     "previous_year",
     "previous_total_score",
@@ -111,7 +111,7 @@ def history_columns(
         mine = reps[reps.pid == r.pid]
         older = mine[mine.year < r.year].sort_values("year")
         form = timeline.form(r.pos)
-        row = dict.fromkeys(HISTORY_COLUMNS)
+        row = dict.fromkeys(PROJECT_HISTORY_COLUMNS)
         row["history_years"] = ";".join(str(y) for y in sorted(mine.year))
         if not older.empty:
             before = timeline.form(older.pos.iloc[-1])

@@ -13,6 +13,7 @@ import sys
 import pytest
 
 from perfaudit.pipeline.job import collect
+from perfaudit.pipeline.report import RULE_NAMES
 from perfaudit.pipeline.worker import process_file
 from perfaudit.scoring.policy import load_policy
 
@@ -59,5 +60,11 @@ def test_demo_report_opens_on_errors(tmp_path):
     cards = re.findall(r'<section class="card" id="([^"]+)"', page)
     first_error_free = next(i for i, c in enumerate(cards) if "errors_" not in c)
     assert first_error_free == len(PDFS)  # the three error forms come first
+    # tonight's list starts with the errors too
+    tonight = page[page.index('<section class="tonight">') :]
+    first_items = re.findall(r"<li>(.*?)</li>", tonight)[: len(PDFS)]
+    planted = [json.loads(p.with_name(p.stem + ".planted.json").read_text("utf-8")) for p in PDFS]
+    names = {RULE_NAMES[p["rule"]] for p in planted}
+    assert {n for n in names for item in first_items if n in item} == names
     first = page[page.index('<section class="card"') :]
     assert re.search(r'data-sev="error"', first[: first.index("</section>")])

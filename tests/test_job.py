@@ -514,7 +514,7 @@ def test_a_hanging_report_costs_the_report_not_the_run(tmp_path, monkeypatch, ca
     _run(inbox, out)
     before = (out / "report.html").read_bytes()
     monkeypatch.setattr(job, "REPORT_TIMEOUT", 1.0)
-    monkeypatch.setattr(report, "write_report", lambda *a, **k: time.sleep(3600))
+    monkeypatch.setattr(report, "write_site", lambda *a, **k: time.sleep(3600))
     touch_content(inbox / small_samples()[0].name)
     start = time.monotonic()
     summary, fatal = _run(inbox, out)

@@ -158,7 +158,8 @@ def hostile_run(tmp_path_factory):
     form.project = HOSTILE_PROJECT
     form.unit = HOSTILE_UNIT
     _, before = collect([result], load_policy())
-    flagged = {f.indicator for f in before if f.indicator}
+    # a row flagged for its scores (INPUT_AS_OUTCOME rests on the name this test replaces)
+    flagged = {f.indicator for f in before if f.indicator and f.rule != "INPUT_AS_OUTCOME"}
     target = next(i for i in form.indicators if i.level3 in flagged)
     target.level3 = HOSTILE_LABEL
     forms, findings = collect([result], load_policy())
@@ -789,5 +790,47 @@ def test_hostile_form_runs_nothing_in_chromium(browser, hostile_run):
         # and the harness does see a dialog when one opens (so the checks above mean something)
         tab.eval("setTimeout(() => alert('probe'), 0)")
         assert browser.pump(5, until=lambda: tab.dialogs() == ["probe"])
+    finally:
+        tab.close()
+
+
+def test_split_report_forwards_a_key_to_its_unit_page_in_chromium(browser, sample_run, tmp_path):
+    """Past the size budget: report/index.html#<key> lands on the unit page, on that finding."""
+    results, forms, findings, sources = sample_run
+    made = report.write_site(
+        tmp_path / "report.html", results, forms, findings, sources,
+        policy=load_policy(), budget=1,
+    )  # fmt: skip
+    assert made == ["report", "report.html"]
+    target = next(f for f in findings if f.severity == "error")
+    anchor = report.finding_anchor(target)
+    tab = Tab(browser)
+
+    def landed() -> bool:
+        try:
+            return bool(
+                tab.eval(
+                    "location.pathname.includes('/unit-') && "
+                    "document.documentElement.dataset.ready === '1' && "
+                    f"!!document.getElementById({json.dumps(anchor)})"
+                )
+            )
+        except CDPError:  # the page is being replaced
+            return False
+
+    try:
+        for start in (tmp_path / "report" / "index.html", tmp_path / "report.html"):
+            url = start.as_uri() + "#" + quote(anchor, safe="")
+            tab.send("Page.navigate", {"url": url})
+            assert browser.pump(30, until=landed), f"no forward from {start.name}"
+            assert tab.eval(f"document.getElementById({json.dumps(anchor)}).matches(':target')")
+            cards = tab.eval("document.querySelectorAll('.card').length")
+            units = {fm.unit for fm in forms}
+            assert (
+                0 < cards < len({(f.file, f.form) for f in findings if f.form}) or len(units) == 1
+            )
+            assert tab.eval("document.querySelector('a.back').getAttribute('href')") == "index.html"
+        tab.screenshot(ARTIFACTS / "report-unit-page.png")
+        assert tab.errors() == [] and tab.dialogs() == []
     finally:
         tab.close()

@@ -290,3 +290,31 @@ def test_framework_mixed_on_a_pdf_with_cost_as_both_levels():
     ]
     (seed,) = process_file(SAMPLES / "seed_4_huodong_jingfei.pdf").forms
     assert "FRAMEWORK_MIXED" not in {f.rule for f in audit_form(seed)}  # 101号 kept throughout
+
+
+# ------------------------------------------------------------------ the report ---
+
+
+def test_report_shows_each_projects_years_and_its_lowered_targets(two_years):
+    page = (two_years / "report.html").read_text("utf-8")
+    start = page.index('id="project-history"')
+    block = page[start : page.index("</details>", start)]
+    assert "2个项目，3项指标值调低" in block
+    assert block.count("（调低）") == 3  # 房修类's; 后勤保障经费's raised targets are listed plain
+    assert "≥300(平方米) → ≥350(平方米)" in block and "6月前 → 8月前（调低）" not in block
+    assert "6月前 → 8月前<b" in block and "92.92" in block
+
+
+def test_report_history_escapes_what_the_pdf_says():
+    from perfaudit.pipeline.report.history import history_html
+    from perfaudit.scoring.projects import ProjectHistory, TargetChange, YearRow
+
+    evil = "<script>alert(1)</script>"
+    change = TargetChange(evil, "≥1", "≥0", True)
+    rows = [
+        YearRow(2023, evil, 1, False, 90.0, "优", 100.0),
+        YearRow(2024, "b.pdf", 1, True, 80.0, "良", 50.0, [change]),
+    ]
+    page = history_html([ProjectHistory(evil, evil, rows)])
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert "往年记录" in page  # 2023 is remembered, not in the inbox

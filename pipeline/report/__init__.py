@@ -20,7 +20,10 @@ The package, by what each module holds:
 - `crops`: the source-row pictures (pdfium → WebP data: URIs);
 - `cards`: data gathering (findings → cards of row groups, the picture budget);
 - `charts`, `sections`: HTML pieces (a new card element or page section goes in `sections`);
-- `page`: the whole page and its atomic write.
+- `history`: each project's years (totals, grades, changed targets; scoring/projects.py);
+- `page`: the whole page and its atomic write;
+- `site`: past a size budget, report/index.html and a page per unit; `cache`: crops kept
+  across nights (OUTDIR/crops.sqlite).
 """
 
 from perfaudit.pipeline.report.common import (
@@ -42,6 +45,7 @@ from perfaudit.pipeline.report.crops import (
     table_extents,
 )
 from perfaudit.pipeline.report.page import _csp_hash, render_report, write_report
+from perfaudit.pipeline.report.site import write_site
 
 __all__ = [
     "IMAGE_BUDGET",
@@ -61,4 +65,5 @@ __all__ = [
     "render_report",
     "table_extents",
     "write_report",
+    "write_site",
 ]

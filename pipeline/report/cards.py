@@ -19,6 +19,7 @@ class _Group:
     findings: list[Finding]
     crop: Crop | None = None
     omitted: bool = False  # a picture existed but the size budget left it out
+    ref: str = ""  # a workbook's cell reference, shown where a workbook has no picture
 
     @property
     def rank(self) -> int:

@@ -76,6 +76,17 @@ def crop_key(finding: Finding) -> CropKey | None:
     return CropKey(finding.file, int(finding.page), bbox)
 
 
+def cell_refs(forms: Iterable[Form]) -> dict[CropKey, str]:
+    """Source region → its workbook cell reference (`表1!A14:H14`), for rows with no picture."""
+    out: dict[CropKey, str] = {}
+    for form in forms:
+        for rec in [*form.funds, *form.indicators, *form.where.values()]:
+            bbox = _valid_bbox(rec.bbox) if rec.bbox is not None else None
+            if getattr(rec, "ref", None) and bbox is not None and rec.page:
+                out[CropKey(form.source.file, int(rec.page), bbox)] = rec.ref
+    return out
+
+
 def table_extents(forms: Iterable[Form]) -> dict[tuple[str, int], tuple[float, float]]:
     """(file, page) → the x-range of every row the forms located there (the table's width).
 
@@ -180,26 +191,47 @@ def render_crops(
     sources: Mapping[str, Path],
     extents: Mapping[tuple[str, int], tuple[float, float]] | None = None,
     hard_cap: int = RENDER_HARD_CAP,
+    *,
+    cache: Any = None,
+    sha_of: Mapping[str, str] | None = None,
 ) -> dict[CropKey, Crop]:
     """Render each distinct region once, opening each PDF once; never raises for a bad file.
 
     Regions are told apart by (real path, page, bbox, table extent), so two
-    display names for one file share their pictures too.
+    display names for one file share their pictures too. With a `cache`
+    (report/cache.py's CropCache) and each file's sha256 in `sha_of`, a region
+    rendered on an earlier night is taken from the cache and its PDF not opened.
     """
     import pypdfium2 as pdfium
 
     extents = extents or {}
+    sha_of = sha_of or {}
     by_path: dict[str, dict[tuple, list[CropKey]]] = defaultdict(lambda: defaultdict(list))
+    sha_of_path: dict[str, str] = {}
     for key in dict.fromkeys(keys):
         path = sources.get(key.file)
         if path is not None:
             extent = extents.get((key.file, key.page))
             by_path[str(path)][(key.page, key.bbox, extent)].append(key)
+            if sha_of.get(key.file):
+                sha_of_path[str(path)] = sha_of[key.file]
     out: dict[CropKey, Crop] = {}
     used = 0
     for path, regions in by_path.items():
         if used > hard_cap:
             break
+        sha = sha_of_path.get(path) if cache is not None else None
+        todo = []
+        for region in sorted(regions, key=lambda r: (r[0], r[1][1], r[1][0])):
+            crop = cache.get(cache.key(sha, *region)) if sha else None
+            if crop is None:
+                todo.append(region)
+                continue
+            for key in regions[region]:
+                out[key] = crop
+            used += len(crop.uri)
+        if not todo or used > hard_cap:
+            continue
         try:
             doc = pdfium.PdfDocument(path)
         except Exception as exc:  # missing, encrypted, broken: no pictures, no crash
@@ -208,7 +240,7 @@ def render_crops(
         pages: dict[int, Any] = {}
         try:
             n_pages = len(doc)
-            for region in sorted(regions, key=lambda r: (r[0], r[1][1], r[1][0])):
+            for region in todo:
                 page_no, bbox, extent = region
                 if used > hard_cap:
                     log.warning("report: picture budget exhausted; later rows get no picture")
@@ -225,6 +257,8 @@ def render_crops(
                     for key in regions[region]:
                         out[key] = crop
                     used += len(crop.uri)
+                    if sha:
+                        cache.put(cache.key(sha, *region), crop)
         finally:
             for page in pages.values():
                 page.close()

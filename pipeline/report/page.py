@@ -28,9 +28,11 @@ from perfaudit.pipeline.report.common import (
 from perfaudit.pipeline.report.crops import (
     IMAGE_BUDGET,
     RENDER_HARD_CAP,
+    cell_refs,
     render_crops,
     table_extents,
 )
+from perfaudit.pipeline.report.history import history_html
 from perfaudit.pipeline.report.sections import (
     _card_html,
     _changes_html,
@@ -40,6 +42,7 @@ from perfaudit.pipeline.report.sections import (
 )
 
 if TYPE_CHECKING:
+    from perfaudit.pipeline.report.cache import CropCache
     from perfaudit.pipeline.worker import FileResult
     from perfaudit.scoring.policy import Policy
 
@@ -55,6 +58,7 @@ def write_report(
     changes: dict | None = None,
     *,
     policy: Policy | None = None,
+    histories: list | None = None,
 ) -> None:
     """Write the self-contained review page to `path`, atomically.
 
@@ -64,8 +68,11 @@ def write_report(
     "unchanged" files, and "started"/"finished" timestamps; new and changed
     files are marked and can be filtered on. `policy` gives the grade
     boundaries for the recomputed grade (default: the built-in policy).
+    `histories` (scoring.projects.project_histories) adds each project's years.
     """
-    text = render_report(results, forms, findings, sources, changes, policy=policy)
+    text = render_report(
+        results, forms, findings, sources, changes, policy=policy, histories=histories
+    )
     with atomic_writer(Path(path), "w", encoding="utf-8", newline="\n") as fh:
         fh.write(text)
 
@@ -88,8 +95,12 @@ def render_report(
     *,
     policy: Policy | None = None,
     image_budget: int = IMAGE_BUDGET,
+    crop_cache: CropCache | None = None,
+    back: str | None = None,
+    histories: list | None = None,
 ) -> str:
-    """The report page as a string (see write_report)."""
+    """The report page as a string (see write_report). `crop_cache` keeps the pictures
+    across nights (report/cache.py); `back` links the page to an index (report/site.py)."""
     if policy is None:
         from perfaudit.scoring.policy import load_policy
 
@@ -106,9 +117,17 @@ def render_report(
     cards, _by_form = _build_cards(other, forms)
     keys = [g.key for c in cards for g in c.groups if g.key is not None]
     crops = render_crops(
-        keys, sources, table_extents(forms), hard_cap=max(image_budget * 3, RENDER_HARD_CAP)
+        keys,
+        sources,
+        table_extents(forms),
+        hard_cap=max(image_budget * 3, RENDER_HARD_CAP),
+        cache=crop_cache,
+        sha_of={r.file: r.sha256 for r in results},
     )
     omitted = _assign_crops(cards, crops, image_budget)
+    refs = cell_refs(forms)
+    for group in (g for c in cards for g in c.groups if g.key is not None and g.crop is None):
+        group.ref = refs.get(group.key, "")
 
     # anchors: the CSV row key, made unique in report order
     anchors: dict[int, str] = {}
@@ -255,12 +274,15 @@ def render_report(
         '<meta name="generator" content="perfaudit">'
         '<link rel="icon" href="data:,">'
         f"<title>{_e(title)}</title><style>{css}</style></head><body>"
-        '<header class="top"><div class="wrap"><h1>审核报告</h1>'
+        '<header class="top"><div class="wrap">'
+        + (f'<a class="back" href="{_e(back)}">← 全部单位</a>' if back else "")
+        + "<h1>审核报告</h1>"
         '<span class="sub">财政项目支出绩效自评表 · 自动复核结果，供审核人员核实</span>'
         f'<span class="meta">{meta}</span></div></header>'
         f'<div class="wrap">{_tonight_html(findings, changes, anchors)}{summary}'
         f"{_changes_html(view, changes)}"
-        f"{_forms_index_html(forms, [*other, *fatal], policy, cards)}</div>"
+        f"{_forms_index_html(forms, [*other, *fatal], policy, cards)}"
+        f"{history_html(histories or [])}</div>"
         f"{toolbar}"
         f'<main class="wrap" id="cards">{_fatal_html(fatal, anchors, marked)}'
         f"{body_cards}{nomatch}</main>"

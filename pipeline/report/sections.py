@@ -19,6 +19,7 @@ from perfaudit.pipeline.report.cards import _Card, _Group
 from perfaudit.pipeline.report.common import (
     SEVERITIES,
     SEVERITY_LABEL,
+    SEVERITY_RANK,
     STATUS_LABEL,
     _e,
     _num,
@@ -91,6 +92,9 @@ def _group_html(g: _Group, anchors: dict[int, str]) -> str:
             f"<figcaption>源文件 第{key.page}页（红框为问题所在行）</figcaption></figure>"
         )
         return f'<div class="grp"><div class="fl">{items}</div>{figure}</div>'
+    if g.key is not None and g.ref and not g.omitted:  # a workbook: no page to picture
+        note = f'<div class="noimage">源文件为工作簿，请查看单元格 <b>{_e(g.ref)}</b>。</div>'
+        return f'<div class="grp"><div class="fl">{items}</div>{note}</div>'
     if g.key is not None:
         why = "报告大小已达上限，未附图片" if g.omitted else "无法从源文件生成图片"
         note = f'<div class="noimage">{why}；请查看源文件第{g.key.page}页。</div>'
@@ -212,6 +216,7 @@ def _forms_index_html(forms: list[Form], findings: list[Finding], policy: Policy
 def _tonight_html(findings: list[Finding], changes: Mapping | None, anchors: dict[int, str]) -> str:
     """Tonight's new findings and the ones resolved since the last run, before everything else."""
     new = [f for f in findings if f.status == "new"]
+    new.sort(key=lambda f: SEVERITY_RANK.get(f.severity, 9))  # errors first, then as listed
     resolved = list((changes or {}).get("resolved_findings") or [])
     if not new and not resolved:
         return ""
