@@ -422,9 +422,10 @@ def build_forms(doc: RawDocument) -> list[Form]:
     for item in doc.items:
         builder.feed(item)
     forms = check_forms(builder.finish(), doc)  # OCR readings doubted, re-read, corrected
-    if forms and all(not f.funds and not f.indicators for f in forms):
-        # header labels alone, on a layout we know but do not read (a 项目申报表, Hubei's
-        # 项目决策/项目管理 form): no form, so NO_FORM_FOUND names the layout
+    if forms and all(not f.funds or not f.indicators for f in forms):
+        # labels read without a funds block or without indicators, on a layout we know but do
+        # not read (a 项目申报表, Hubei's 项目决策/项目管理 form): no form, so NO_FORM_FOUND
+        # names the layout
         if unsupported_layout(_texts(doc)) is not None:
             return []
     return forms

@@ -65,11 +65,10 @@ def _no_form_message(doc: RawDocument) -> str:
             f"文件可以打开（共{doc.n_pages}{pages}），其中是绩效目标表（只有目标值，没有完成值和得分），"
             "不是绩效自评表，未审核"
         )
-    layout = unsupported_layout(texts)  # a layout family known but not read yet
+    cells = [c.text for it in doc.items if isinstance(it, Row) for c in it.cells]
+    layout = unsupported_layout(texts + cells)  # a layout family known but not read yet
     if layout is not None:
-        return (
-            f"文件可以打开（共{doc.n_pages}页），其中是{layout.description}，该表式尚不支持，未审核"
-        )
+        return f"文件可以打开（共{doc.n_pages}{pages}），其中是{layout.description}，该表式尚不支持，未审核"
     if doc.n_pages == 0:
         return "文件可以打开，但没有任何页面"
     return f"文件可以打开（共{doc.n_pages}{pages}），但未找到绩效自评表"
