@@ -82,6 +82,19 @@ def test_sichuan_sample_extracts_to_truth(truth_path, read):
     assert first["project_leader"] and first["finance_leader"] and first["conclusion"]
 
 
+@pytest.mark.parametrize("source", ["word_clean.docx", "calc_clean.xlsx"])
+def test_the_word_and_excel_sources_read_as_their_pdfs(source):
+    """A form is the same record whatever it came in: the DOCX and XLSX the PDFs were made from."""
+    truth = load_truth(SICHUAN / (source.split(".")[0] + ".truth.json"))
+    for form in truth:
+        del form["source"]  # pages of the PDF; a workbook counts sheets
+    result = process_file(SICHUAN / source)
+    got = [f.to_json() for f in result.forms]
+    diffs = field_diffs(truth, got)
+    assert not diffs, "\n".join(diffs[:30])
+    assert {f.template for f in result.forms} == {"sichuan"}
+
+
 def test_seed_template_forms_are_read_as_national():
     for name in SEED_FILES.values():
         forms = process_file(SAMPLES / name).forms
@@ -340,6 +353,10 @@ def test_a_layout_not_yet_supported_is_named_in_no_form_found(stem):
 
 def test_samples_folder_is_complete():
     pdfs = {p.stem for p in SICHUAN.glob("*.pdf")}
+    assert {p.name for p in SICHUAN.glob("*.docx")} | {p.name for p in SICHUAN.glob("*.xlsx")} == {
+        "word_clean.docx",
+        "calc_clean.xlsx",
+    }
     assert pdfs == {p.name.removesuffix(".truth.json") for p in TRUTHS}
     assert all(isinstance(load_truth(p), list) for p in TRUTHS)
     assert Path(SAMPLES / "build_sichuan.py").exists()
