@@ -115,10 +115,11 @@ INTRO = (
 )
 
 
-def fill(section) -> None:
-    """bench/run.py's hook: the table as one section of RESULTS.md."""
+def section(out) -> None:
+    """Add the per-producer table to a bench/run.py Section."""
     tallies = measure(verbose=False)
-    section.table(HEADERS, [t.row(name) for name, t in tallies.items()])
+    out.table(HEADERS, [t.row(name) for name, t in tallies.items()])
+    out.note(INTRO)
 
 
 def main() -> int:

@@ -22,6 +22,7 @@ from pdfminer.pdftypes import resolve1
 from perfaudit.extract.ocr import needs_ocr, ocr_page_items
 from perfaudit.extract.orientation import text_direction, upright_copy
 from perfaudit.extract.render import RenderError
+from perfaudit.extract.reread import PageReader
 from perfaudit.extract.textlayer import DEFAULT_SETTINGS, TextLayerSettings, page_items
 from perfaudit.model import Item, RawDocument
 
@@ -126,7 +127,8 @@ def read_document(
             n_pages = len(pdf.pages)
             if n_pages == 0:
                 _zero_pages(path)
-            items, ocr_pages = _read_pages(path, pdf, settings)
+            reader = PageReader()  # the OCR'd pages' images, for re-reads (normalize/selfcheck.py)
+            items, ocr_pages = _read_pages(path, pdf, settings, reader)
     except ReadError:
         raise
     except RecursionError as exc:
@@ -141,11 +143,12 @@ def read_document(
         n_pages=n_pages,
         items=items,
         ocr_pages=ocr_pages,
+        reader=reader if ocr_pages else None,
     )
 
 
 def _read_pages(
-    path: Path, pdf: pdfplumber.PDF, settings: TextLayerSettings
+    path: Path, pdf: pdfplumber.PDF, settings: TextLayerSettings, reader: PageReader | None = None
 ) -> tuple[list[Item], list[int]]:
     """Items of every page in order, and the 1-based pages that were OCR'd.
 
@@ -170,18 +173,20 @@ def _read_pages(
             for index in fixes:
                 by_page[index] = page_items(upright.pages[index], index + 1, settings)
     if scanned:
-        by_page.update(_ocr_pages(path, scanned))
+        by_page.update(_ocr_pages(path, scanned, reader))
     return [item for index in sorted(by_page) for item in by_page[index]], [i + 1 for i in scanned]
 
 
-def _ocr_pages(path: Path, indexes: list[int]) -> dict[int, list[Item]]:
+def _ocr_pages(
+    path: Path, indexes: list[int], reader: PageReader | None = None
+) -> dict[int, list[Item]]:
     """Scanned pages read from their pixels; a page too large to render yields nothing."""
     out: dict[int, list[Item]] = {}
     doc = pypdfium2.PdfDocument(str(path))
     try:
         for index in indexes:
             try:
-                out[index] = ocr_page_items(doc, index, index + 1)
+                out[index] = ocr_page_items(doc, index, index + 1, keep=reader)
             except RenderError as exc:
                 log.warning("%s p.%d not OCR'd: %s", path, index + 1, exc)
                 out[index] = []
@@ -227,3 +232,136 @@ def _classify_open_error(path: Path, exc: BaseException) -> ReadError:
     return ReadError(
         "CORRUPT", f"PDF文件部分损坏：可渲染{pages}页，但文字无法提取，请重新导出后提交", detail
     )
+
+
+# ------------------------------------------------------------ other inputs ---
+
+
+def read_input(
+    path: str | Path, display_path: str | None = None, sha256: str | None = None
+) -> RawDocument:
+    """Any input file → RawDocument: the reader is chosen by content within the family the
+    extension claims (extract/sniff.py); raise ReadError when the file cannot be read."""
+    from perfaudit.extract import sniff
+
+    path = Path(path)
+    display = display_path or str(path)
+    if reads_as_pdf(path):
+        check_header(path)  # names what a file called .pdf (or nothing) is instead
+        return read_document(path, display_path=display, sha256=sha256)
+    claimed = sniff.claimed_kind(path)
+    found = sniff.content_kind(path)
+    if found == "empty":
+        raise ReadError("CORRUPT", "文件为空（0字节），无法读取", "empty file")
+    kind = found if found in sniff.FAMILY else None
+    if found == "ole" and claimed in (sniff.XLS, sniff.DOC):
+        kind = claimed  # both are OLE compound files; the extension tells which
+    if claimed is not None and (kind is None or sniff.FAMILY[kind] != sniff.FAMILY[claimed]):
+        raise _mismatch(path, claimed, found)
+    digest = sha256 or sha256_of(path)
+    return _read_other(kind or claimed, path, display, digest)
+
+
+def reads_as_pdf(path: Path) -> bool:
+    """Whether the PDF reader takes the file: named .pdf, or named nothing we know and not
+    another input type inside (then the PDF reader's header check says what it is)."""
+    from perfaudit.extract import sniff
+
+    claimed = sniff.claimed_kind(path)
+    if claimed is not None:
+        return claimed == sniff.PDF
+    found = sniff.content_kind(path)
+    return found not in sniff.FAMILY or found == sniff.PDF
+
+
+def _mismatch(path: Path, claimed: str, found: str | None) -> ReadError:
+    from perfaudit.extract.sniff import NAMES
+
+    what = NAMES.get(claimed, claimed)
+    if found == "broken-zip":  # .xlsx, .docx and .ofd are zip packages: this one is cut or damaged
+        return ReadError(
+            "CORRUPT",
+            f"{what}已损坏或不完整（可能下载或复制中断），无法打开",
+            f"{path.suffix}: zip directory unreadable",
+        )
+    if found in NAMES:
+        return ReadError(
+            "CORRUPT",
+            f"文件扩展名为{path.suffix}，但内容是{NAMES[found]}，不是{what}，请确认后重新提交",
+            f"{path.suffix} holds {found}",
+        )
+    return ReadError(
+        "CORRUPT",
+        f"文件扩展名为{path.suffix}，但内容不是{what}，无法读取",
+        f"{path.suffix}: unrecognized content",
+    )
+
+
+def _read_other(kind: str, path: Path, display: str, digest: str) -> RawDocument:
+    """Workbooks, Word documents, images, OFD: each reader's failures as ReadError."""
+    import zipfile
+
+    from perfaudit.extract import sniff
+    from perfaudit.extract.zipguard import ZipBombError
+
+    name = sniff.NAMES[kind]
+    try:
+        if kind == sniff.XLSX:
+            from perfaudit.extract.xlsx import read_xlsx
+
+            return read_xlsx(path, display, digest)
+        if kind == sniff.XLS:
+            from perfaudit.extract.xls import read_xls
+
+            return read_xls(path, display, digest)
+        if kind == sniff.DOCX:
+            from perfaudit.extract.docx import read_docx
+
+            return read_docx(path, display, digest)
+        if kind == sniff.IMAGE:
+            from perfaudit.extract.images import read_image
+
+            return read_image(path, display, digest)
+        if kind == sniff.OFD:
+            return _read_ofd(path, display, digest)
+        raise ReadError(
+            "CORRUPT",
+            f"{name}无法读取，请另存为{'.xlsx' if kind == sniff.XLS else '.docx'}或PDF后提交",
+            f"{kind}: no reader",
+        )
+    except ReadError:
+        raise
+    except ZipBombError as exc:
+        raise ReadError(
+            "CORRUPT", f"{name}解压后体积异常（可能是压缩炸弹），未读取", f"zip bomb: {exc}"
+        ) from None
+    except zipfile.BadZipFile as exc:
+        raise ReadError(
+            "CORRUPT", f"{name}已损坏或不完整（压缩结构无法读取）", f"BadZipFile: {exc}"
+        ) from None
+    except MemoryError:
+        raise
+    except Exception as exc:  # each library raises its own types for broken files
+        log.info("%s: %s reader failed", display, kind, exc_info=True)  # to the log file only
+        message = getattr(exc, "message", None)
+        if isinstance(message, str) and message:
+            raise ReadError("CORRUPT", message, getattr(exc, "detail", "") or str(exc)) from None
+        raise ReadError(
+            "CORRUPT", f"{name}已损坏，无法读取", f"{type(exc).__name__}: {str(exc)[:200]}"
+        ) from None
+
+
+def _read_ofd(path: Path, display: str, digest: str) -> RawDocument:
+    """OFD pages rewritten as a PDF (extract/ofd.py) and read by the PDF path."""
+    import tempfile
+
+    from perfaudit.extract.ofd import read_pages
+    from perfaudit.extract.ofdpdf import to_pdf
+
+    data = to_pdf(read_pages(path))
+    with tempfile.NamedTemporaryFile(prefix="perfaudit-ofd-", suffix=".pdf") as fh:
+        fh.write(data)
+        fh.flush()
+        doc = read_document(fh.name, display_path=display, sha256=digest)
+    doc.kind = "ofd"
+    return doc

@@ -35,6 +35,10 @@ class GridSettings:
     min_table: float = 60.0  # a table is at least this wide and tall
     max_skew: float = 2.5  # degrees searched by deskew_angle
     min_speck: float = 0.6  # ink components smaller than this many pt² are noise
+    # a dot up to this many pt² with no text within `lone_dist` pt is a speck (fax noise);
+    # a decimal point or a 、 sits next to its text
+    lone_speck: float = 3.0
+    lone_dist: float = 3.0
 
 
 DEFAULT = GridSettings()
@@ -72,22 +76,43 @@ def px(points: float, scale: float) -> int:
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
-    """Gray image (BGR in) in which red seals fade out and black print stays.
+    """Gray image (BGR in) in which coloured seals and ink fade out and black print stays.
 
-    Without red ink: the brightest channel, dark only for black or grey print
-    (it fades blue pen too). With a red seal: ink layers multiply, and black
-    print is neutral, so a pixel's colour (other/red ratio) tells how much seal
+    Black print is neutral, coloured ink is not. Without coloured ink: the
+    brightest channel, dark only for black or grey print. A red seal: ink
+    layers multiply, so a pixel's colour (other/red ratio) tells how much seal
     ink lies on it whatever print is under it, and its red channel divided by
-    that much seal ink is the print alone. The seal ink's own transmissions
-    are measured on its reddest pixels (Beer-Lambert: t^d for density d).
+    that much seal ink is the print alone (Beer-Lambert, the seal's
+    transmissions measured on its reddest pixels). Other colours (blue,
+    purple, green seals and stamps): the brightest channel, lifted towards the
+    paper as far as the pixel is chromatic, so a seal alone vanishes while
+    print under it, dark in every channel, stays.
     """
     if image.ndim == 2:
         return image
     b, g, r = cv2.split(image[:, :, :3])
     other = cv2.max(b, g)
+    brightest = cv2.max(other, r)
+    chroma = cv2.subtract(brightest, cv2.min(cv2.min(b, g), r))
     red = cv2.subtract(r, other) > 60
+    coloured = (chroma > 60) & ~red
     if np.count_nonzero(red) < 5e-4 * red.size:
-        return cv2.max(other, r)
+        base = brightest
+    else:
+        base = _without_red(b, g, r, other, red)
+    if np.count_nonzero(coloured) < 5e-4 * coloured.size:
+        return base
+    paper = float(np.percentile(brightest[::4, ::4], 90))
+    lift = np.clip((chroma.astype(np.float32) - CHROMA_LO) / (CHROMA_HI - CHROMA_LO), 0, 1)
+    lifted = brightest + (paper - brightest.astype(np.float32)) * lift
+    non_red = cv2.subtract(other, r) > 20  # blue, purple, green ink: the red path makes it black
+    return np.where(non_red, np.clip(lifted, 0, 255).astype(np.uint8), base)
+
+
+CHROMA_LO, CHROMA_HI = 25.0, 60.0  # chroma (max − min channel) from print edge to pure ink
+
+
+def _without_red(b, g, r, other, red) -> np.ndarray:
     paper = max(float(np.percentile(r[::4, ::4], 90)), 1.0)  # most of a form page is paper
     t_r = min(float(np.median(r[red])) / paper, 0.99)
     t_o = max(float(np.median(other[red])) / paper, 0.01)
@@ -123,6 +148,34 @@ def despeckle(ink: np.ndarray, scale: float, settings: GridSettings = DEFAULT) -
         x, y, w, h = stats[k, :4]
         view = out[y : y + h, x : x + w]
         view[labels[y : y + h, x : x + w] == k] = 0
+    return out
+
+
+def drop_lone_specks(ink: np.ndarray, scale: float, settings: GridSettings = DEFAULT) -> np.ndarray:
+    """Remove round dots that stand alone: speckle a fax or a dusty glass leaves.
+
+    A small round component is kept when a larger one (a glyph, a rule) lies within
+    `lone_dist`: the decimal point of `5.00`, the dot of `i`, a 、 in a list.
+    """
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    if n <= 1:
+        return ink
+    w, h = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    round_ = np.maximum(w, h) < 2.5 * np.minimum(w, h)  # a `-` placeholder is long, kept
+    small = (stats[:, cv2.CC_STAT_AREA] < settings.lone_speck * scale * scale) & round_
+    small[0] = False
+    if not small.any():
+        return ink
+    big = np.isin(labels, np.flatnonzero(~small)[1:])
+    r = px(settings.lone_dist, scale)
+    near = cv2.dilate(big.astype(np.uint8), np.ones((2 * r + 1, 2 * r + 1), np.uint8)) > 0
+    kept = np.unique(labels[near & (ink > 0)])
+    lone = np.flatnonzero(small)
+    lone = lone[~np.isin(lone, kept)]
+    if len(lone) == 0:
+        return ink
+    out = ink.copy()
+    out[np.isin(labels, lone)] = 0
     return out
 
 
@@ -323,7 +376,30 @@ def table_regions(
         x, y, w, h = stats[k, :4]
         if w >= min_size and h >= min_size:
             boxes.append((int(x), int(y), int(x + w), int(y + h)))
-    return sorted(boxes, key=lambda b: (b[1], b[0]))
+    return sorted(merge_overlapping(boxes), key=lambda b: (b[1], b[0]))
+
+
+def merge_overlapping(boxes: list[PxBox], share: float = 0.3) -> list[PxBox]:
+    """Join boxes that overlap by `share` of the smaller: one table whose rule network a
+    broken or faded rule cut in two (photocopies, phone captures) is read once."""
+    out = list(boxes)
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(out)):
+            for j in range(i + 1, len(out)):
+                a, b = out[i], out[j]
+                iw = min(a[2], b[2]) - max(a[0], b[0])
+                ih = min(a[3], b[3]) - max(a[1], b[1])
+                small = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+                if iw > 0 and ih > 0 and iw * ih >= share * small:
+                    out[i] = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+                    del out[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return out
 
 
 def table_in(

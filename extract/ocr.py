@@ -27,6 +27,7 @@ from perfaudit.extract import grid
 from perfaudit.extract.cells import join_lines, row_bbox
 from perfaudit.extract.recognize import detect, recognize
 from perfaudit.extract.render import render_pdf_page
+from perfaudit.extract.reread import PageReader
 from perfaudit.model import BBox, Cell, Item, Row, TextLine
 
 MIN_SCORE = 0.5  # lines the recognizer is less sure of are seals, scribbles or noise
@@ -36,6 +37,9 @@ PROBE_CELLS = 6  # cells read to tell the page's orientation
 UPRIGHT_SCORE = 0.85  # mean probe score above which the page is taken as upright
 BODY_PT = 10.5  # 五号, the usual body size, when a page gives nothing to measure
 DASH_SCORE = 0.95  # a lone dash placeholder, identified by its width
+# rule pixels are removed this close (pt) to a table's rule positions only: the long
+# vertical stroke of 中 or 十 passes the rule test too and must stay in its cell
+RULE_BAND_PT = 2.5
 
 # Look-alike glyphs the recognizer emits for what text layers encode otherwise.
 _GLYPHS = str.maketrans({"⩾": "≥", "⩽": "≤", "≧": "≥", "≦": "≤"})
@@ -56,9 +60,21 @@ class Line:
     y1: float
 
 
+# A speck next to text reads as a dot: `.5.00`, `147.67.`, `积极组织.`, `四个·自信`. These
+# forms never print a dot before a word, after a number or a word (a sentence ends in
+# `。`), nor a middle dot between Chinese characters.
+_SPECK_DOT = re.compile(
+    r"^[.．·•]+(?=\S)|(?<=[\d\u4e00-\u9fff)）])[.．·•]+$|(?<=[\u4e00-\u9fff])[.·•](?=[\u4e00-\u9fff“])"
+)
+
+
 def clean_text(text: str) -> str:
-    """Recognizer output as a text layer would have it."""
-    return unicodedata.normalize("NFC", text).translate(_GLYPHS).strip()
+    """Recognizer output as a text layer would have it (speck dots dropped)."""
+    text = unicodedata.normalize("NFC", text).translate(_GLYPHS).strip()
+    return "" if text in _LONE_DOTS else _SPECK_DOT.sub("", text)
+
+
+_LONE_DOTS = {".", "．", "·", "•", ",", "，", "、", "'", "`"}
 
 
 def _latin(ch: str) -> bool:
@@ -142,8 +158,9 @@ class PreparedPage:
 def layers(gray: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray, list[grid.Table]]:
     """Text ink, the gray image without rules, and the tables of a gray image.
 
-    Rules are removed only inside the tables: outside them the long strokes of
-    a large bold title pass for rules too, and must stay.
+    Rules are removed only along the tables' rule positions: elsewhere the long
+    strokes of a large bold title, or of 中 in a cell, pass for rules too, and
+    must stay.
     """
     ink = grid.despeckle(grid.binarize(gray, scale), scale)
     h_mask, v_mask = grid.line_masks(ink, scale)
@@ -152,14 +169,20 @@ def layers(gray: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray, list
         table = grid.table_in(h_mask, v_mask, region, scale)
         if table is not None and table.cells:
             tables.append(table)
-    inside = np.zeros_like(ink)
+    on_rules = np.zeros_like(ink)  # only the tables' ruling lines, not strokes that look alike
+    d = grid.px(RULE_BAND_PT, scale)
     for table in tables:
         x0, y0, x1, y1 = table.box
-        inside[max(0, y0 - 3) : y1 + 4, max(0, x0 - 3) : x1 + 4] = 255
-    rules = cv2.dilate(h_mask | v_mask, np.ones((3, 3), np.uint8)) & inside
-    text_ink = cv2.bitwise_and(ink, cv2.bitwise_not(rules))
+        top, left = max(0, y0 - d), max(0, x0 - d)
+        for x in table.xs:
+            on_rules[top : y1 + d + 1, max(0, x - d) : x + d + 1] = 255
+        for y in table.ys:
+            on_rules[max(0, y - d) : y + d + 1, left : x1 + d + 1] = 255
+    rules = cv2.dilate(h_mask | v_mask, np.ones((3, 3), np.uint8)) & on_rules
+    text_ink = grid.drop_lone_specks(cv2.bitwise_and(ink, cv2.bitwise_not(rules)), scale)
     clean = gray.copy()
     clean[rules > 0] = 255
+    clean[(ink > 0) & (text_ink == 0) & (rules == 0)] = 255  # specks gone from crops too
     return text_ink, clean, tables
 
 
@@ -323,7 +346,7 @@ def verdict(lines: list[tuple[str, float]]) -> tuple[str, float]:
     doubtful. Lines under MIN_SCORE are dropped as seals or scribbles; a cell
     left with none keeps the best rejected score, so it is not taken as sure.
     """
-    kept = [(t, s) for t, s in lines if t and s >= MIN_SCORE]
+    kept = [(t, s) for t, s in ((clean_text(t), s) for t, s in lines) if t and s >= MIN_SCORE]
     if not kept:
         return "", max((s for _, s in lines), default=1.0)
     return join_lines("\n".join(t for t, _ in kept)), min(s for _, s in kept)
@@ -458,15 +481,23 @@ def image_items(image: np.ndarray, scale: float, page_no: int) -> list[Item]:
 
 
 def ocr_page_items(
-    pdf: str | Path | pypdfium2.PdfDocument, page_index: int, page_no: int, dpi: float = 200
+    pdf: str | Path | pypdfium2.PdfDocument,
+    page_index: int,
+    page_no: int,
+    dpi: float = 200,
+    keep: PageReader | None = None,
 ) -> list[Item]:
     """OCR of page `page_index` (0-based) of a PDF given by path or open pypdfium2 document.
 
     Bboxes are PDF points, top-left origin, as the text path's. Raises
-    render.RenderError for a page too large to render sensibly.
+    render.RenderError for a page too large to render sensibly. `keep` holds
+    the prepared page for later re-reads of its cells (RawDocument.reader).
     """
     page = render_pdf_page(pdf, page_index, dpi)
-    return image_items(page.image, page.scale, page_no)
+    prepared = prepare_page(page.image, page.scale)
+    if keep is not None:
+        keep.keep(page_no, prepared.clean, prepared.scale)
+    return prepared_items(prepared, page_no)
 
 
 # ------------------------------------------------------------- needs_ocr ---

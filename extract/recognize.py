@@ -104,18 +104,31 @@ class Recognizer:
     session: Any  # onnxruntime.InferenceSession
     alphabet: list[str]  # index 0 is the CTC blank
 
-    def __call__(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
-        """(text, score) per single-line crop; score is the mean character probability."""
+    def __call__(
+        self, crops: list[np.ndarray], allowed: str | None = None
+    ) -> list[tuple[str, float]]:
+        """(text, score) per single-line crop; score is the mean character probability.
+
+        `allowed`: read only these characters (a number cell read as digits only).
+        """
         scaled = [to_input(c) for c in crops]
         out: list[tuple[str, float]] = [("", 0.0)] * len(crops)
         strips = pack(scaled)
         for start in range(0, len(strips), BATCH):
             batch = strips[start : start + BATCH]
             probs = self._run([s.image for s in batch])
+            if allowed is not None:
+                probs = probs * self._mask(allowed)
             for strip, p in zip(batch, probs, strict=True):
                 for index, (x0, x1) in strip.spans:
                     out[index] = decode(p[x0 // STRIDE : math.ceil(x1 / STRIDE)], self.alphabet)
         return out
+
+    def _mask(self, allowed: str) -> np.ndarray:
+        """1 for the CTC blank and the allowed characters, 0 for every other class."""
+        mask = np.array([ch in allowed for ch in self.alphabet], np.float32)
+        mask[0] = 1.0
+        return mask
 
     def _run(self, images: list[np.ndarray]) -> np.ndarray:
         width = max(i.shape[2] for i in images)
@@ -224,6 +237,6 @@ def recognizer() -> Recognizer:
     return Recognizer(session, ["blank", *chars, " "])
 
 
-def recognize(crops: list[np.ndarray]) -> list[tuple[str, float]]:
-    """(text, score) of each single-line crop, gray or BGR."""
-    return recognizer()(crops) if crops else []
+def recognize(crops: list[np.ndarray], allowed: str | None = None) -> list[tuple[str, float]]:
+    """(text, score) of each single-line crop, gray or BGR; `allowed` limits the characters."""
+    return recognizer()(crops, allowed) if crops else []

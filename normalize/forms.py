@@ -3,15 +3,19 @@
 One pass over the items in reading order, with a small state machine per form:
 title → header fields → funds block → goals → indicator table → totals → grade.
 Rows that continue a row cut by a page break are merged back into it; label
-fragments cut by a page break are joined into one group label.
+fragments cut by a page break are joined into one group label (indicator_rows.py).
+Each form is read with the labels and columns of its template (layouts.py), which the
+markers it prints choose: the title and the lines above it, then each row's block labels.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from perfaudit.model import (
+    TEMPLATE_FIELDS,
     Cell,
     Form,
     FundRow,
@@ -23,55 +27,49 @@ from perfaudit.model import (
     TextLine,
 )
 from perfaudit.normalize.columns import Column, assign, header_columns, match_header, text_of
-from perfaudit.normalize.labels import classify, clean_label, join_fragment, match_label
-from perfaudit.normalize.values import normalize_op, normalize_unit, parse_value, to_number
-from perfaudit.normalize.vocabulary import fold, load_vocabulary
+from perfaudit.normalize.indicator_rows import (
+    QUALITATIVE_OP,
+    Group,
+    PendingRow,
+    carry_labels,
+    combine,
+    continue_row,
+    finish,
+    merged_labels,
+    number_piece,
+)
+from perfaudit.normalize.layouts import (
+    Template,
+    detect,
+    load_templates,
+    markers_in,
+    unsupported_layout,
+)
+from perfaudit.normalize.selfcheck import check_forms
+from perfaudit.normalize.values import to_number
+from perfaudit.normalize.vocabulary import fold
 
 _YEAR = re.compile(r"(\d{4})\s*年")
 _FUNDS_UNIT = re.compile(r"[(（]\s*(万元|元)\s*[)）]")
-_OP_START = re.compile(r"^\s*[<>=≥≤＜＞＝≧≦]")
 _INDEX_PREFIX = re.compile(r"^\s*指标\s*\d+\s*[:：.、]\s*")  # template numbering `指标1:`
 _PLACEHOLDER = re.compile(r"^[…\.。/／\-—_]*$")
-_FUND_PREFIX = re.compile(r"^(其中)?[:：]?")
 TOTAL_FUNDS = "年度资金总额"
-
-
-@dataclass
-class _Group:
-    """A 一级 or 二级 label printed in a merged cell, maybe in pieces across pages."""
-
-    printed: str
-    level: int
-    parent: _Group | None = None
-    # a merged cell whose text the producer printed elsewhere in its range (lower down, on
-    # the next page) starts empty; if no text ever comes, the group above carries on
-    fallback: _Group | None = None
-
-    def resolve(self) -> tuple[str | None, str, float]:
-        if not self.printed and self.fallback is not None:
-            return self.fallback.resolve()
-        parent = self.parent.resolve()[0] if self.parent else None
-        m = match_label(self.printed, self.level, parent)
-        return m.canonical, m.printed, m.score
-
-
-@dataclass
-class _Pending:
-    indicator: Indicator
-    l1: _Group | None
-    l2: _Group | None
+# header fields printed as label | value (the value runs to the next label)
+VALUE_FIELDS = ("project", "department", "unit", *TEMPLATE_FIELDS)
 
 
 @dataclass
 class _FormState:
     form: Form
+    template: Template
+    hits: Counter = field(default_factory=Counter)  # template markers seen in this form
     section: str = "header"
     fund_cols: list[Column] = field(default_factory=list)
     goal_cols: list[Column] = field(default_factory=list)
     ind_cols: list[Column] = field(default_factory=list)
-    l1: _Group | None = None
-    l2: _Group | None = None
-    rows: list[_Pending] = field(default_factory=list)
+    l1: Group | None = None
+    l2: Group | None = None
+    rows: list[PendingRow] = field(default_factory=list)
     pages: set[int] = field(default_factory=set)
     funds_label: str = ""  # the 项目资金(万元) header cell, for a unit cut by a page break
     carry: list[Cell] | None = None  # a footer row whose label may continue on the next page
@@ -84,11 +82,17 @@ class FormBuilder:
 
     def __init__(self, doc: RawDocument):
         self.doc = doc
-        self.vocab = load_vocabulary()
+        self.title_words = {w for t in load_templates().values() for w in t.title_words}
         self.forms: list[Form] = []
         self.state: _FormState | None = None
         self.pending_title: TextLine | None = None
         self.pending_year: int | None = None
+        self.pending_hits: Counter = Counter()  # markers in the lines before the next form
+
+    @property
+    def tpl(self) -> Template:
+        """The template the current form is read with (before a form: what the lines say)."""
+        return self.state.template if self.state else detect(self.pending_hits)
 
     # ------------------------------------------------------------ driving --
 
@@ -106,7 +110,8 @@ class FormBuilder:
 
     def _line(self, line: TextLine) -> None:
         text = fold(line.text)
-        if any(w in text for w in self.vocab.title_words):
+        self.pending_hits.update(markers_in([text]))
+        if any(w in text for w in self.title_words):
             self.pending_title = line
             self.pending_year = self._year(text) or self.pending_year
         elif "年度" in text and self._year(text) and len(text) <= 16:
@@ -117,7 +122,7 @@ class FormBuilder:
     def _is_heading(self, text: str) -> bool:
         """The title or the `(2024年度)` line, printed in a table row (spreadsheets)."""
         folded = fold(text)
-        if any(w in folded for w in self.vocab.title_words):
+        if any(w in folded for w in self.title_words):
             return True
         return "年度" in folded and self._year(folded) is not None and len(folded) <= 16
 
@@ -133,13 +138,18 @@ class FormBuilder:
         if not cells:
             return
         if len(cells) <= 2 and self._is_heading(cells[0].text):
-            # some layouts (Chongqing) print the title in the table's first row
+            # some layouts (Chongqing, Sichuan's workbooks) print the title in the table's first row
             self._line(TextLine(cells[0].text, row.page, cells[0].bbox))
             return
+        hits = markers_in(c.text for c in cells)
+        if self.state is not None:  # a block label may tell the template only now
+            self.state.hits.update(hits)
+            self.state.template = detect(self.state.hits)
         cells = self._with_carried_label(row, cells)
-        fields = [self.vocab.field_of(c.text) for c in cells]
+        tpl = self.tpl if self.state else detect(self.pending_hits + hits)
+        fields = [tpl.field_of(c.text) for c in cells]
         if "project" in fields or (self.state is None and {"department", "unit"} & set(fields)):
-            self._open(row)
+            self._open(row, hits)
         st = self.state
         if st is None:
             return
@@ -171,7 +181,7 @@ class FormBuilder:
         if not below:
             return cells
         joined = Cell(label.text + below[0].text, label.page, label.bbox, label.confidence)
-        if self.vocab.field_of(joined.text) is None and self._fund_item([joined]) is None:
+        if self.tpl.field_of(joined.text) is None and self._fund_item([joined]) is None:
             return cells
         rest = [c for c in cells if c is not below[0] and c.bbox[0] >= label.bbox[0]]
         left = [c.text for c in cells if c.bbox[2] <= label.bbox[0] + 1]
@@ -179,16 +189,18 @@ class FormBuilder:
             self._funds_unit(st, [st.funds_label + "".join(left)])
         return [joined, *carried[1:], *rest]
 
-    def _open(self, row: Row) -> None:
+    def _open(self, row: Row, hits: Counter) -> None:
         self._close()
         form = Form(
             source=Source(file=self.doc.path, sha256=self.doc.sha256), index=len(self.forms) + 1
         )
+        marks = self.pending_hits + hits
+        self.pending_hits = Counter()
         if self.pending_title is not None:
             form.title = self._title_text(self.pending_title.text)
             form.where["title"] = Located(self.pending_title.page, self.pending_title.bbox)
         form.year = self.pending_year
-        self.state = _FormState(form=form)
+        self.state = _FormState(form=form, template=detect(marks), hits=marks)
         if self.pending_title is not None:
             self.state.pages.add(self.pending_title.page)
         self.pending_title = None
@@ -202,10 +214,14 @@ class FormBuilder:
     # ----------------------------------------------------------- sections --
 
     def _header_fields(self, st: _FormState, cells: list[Cell], fields: list[str | None]) -> bool:
-        """Label/value pairs: 项目名称 | … , 主管部门 | … | 实施单位 | …"""
-        keys = {"project", "department", "unit"}
+        """Label/value pairs: 项目名称 | … , 主管部门 | … | 实施单位 | …, and cells printing
+        label and value together (`项目负责人:王明`)."""
+        keys = set(VALUE_FIELDS)
+        prefixed = [st.template.prefixed_field(c.text) for c in cells]
+        for name, value in filter(None, prefixed):
+            setattr(st.form, name, value or None)
         if not keys & set(fields):
-            return False
+            return any(prefixed)
         for i, (cell, name) in enumerate(zip(cells, fields, strict=True)):
             if name not in keys:
                 continue
@@ -219,10 +235,12 @@ class FormBuilder:
         return True
 
     def _funds(self, st: _FormState, row: Row, cells: list[Cell], fields: list[str | None]) -> bool:
-        table = self.vocab.fund_columns
-        keys = {match_header(c.text, table) for c in cells}
+        table = st.template.fund_columns
+        # a block label (`年度预算数(万元)`) is not a column header, however alike it reads
+        heads = [c for c, name in zip(cells, fields, strict=True) if name is None]
+        keys = {match_header(c.text, table) for c in heads}
         if len(keys & {"initial_budget", "annual_budget", "executed", "execution_rate"}) >= 2:
-            st.fund_cols = header_columns(cells, table)
+            st.fund_cols = header_columns(heads, table)
             st.section = "funds"
             st.funds_label = "".join(
                 c.text for c, n in zip(cells, fields, strict=True) if n == "funds"
@@ -269,10 +287,9 @@ class FormBuilder:
 
     def _fund_item(self, cells: list[Cell]) -> str | None:
         for cell in cells:
-            label = _FUND_PREFIX.sub("", fold(cell.text)).rstrip(":：")
-            for item, variants in self.vocab.fund_rows.items():
-                if label in variants:
-                    return item
+            item = self.tpl.fund_item(cell.text)
+            if item is not None:
+                return item
         return None
 
     def _goals(self, st: _FormState, row: Row, cells: list[Cell], fields: list[str | None]) -> bool:
@@ -301,8 +318,12 @@ class FormBuilder:
                 setattr(st.form, key, old + text)
         return True
 
+    def _column_heads(self, cells: list[Cell]) -> list[Cell]:
+        """The cells of a header row that may name columns: not a block label (`绩效指标(90分)`)."""
+        return [c for c in cells if self.tpl.field_of(c.text) is None]
+
     def _is_indicator_header(self, cells: list[Cell]) -> bool:
-        keys = {match_header(c.text, self.vocab.columns) for c in cells}
+        keys = {match_header(c.text, self.tpl.columns) for c in self._column_heads(cells)}
         return len(keys & {"level1", "level2", "level3", "target", "actual"}) >= 3
 
     def _indicator_header(self, st: _FormState, cells: list[Cell]) -> bool:
@@ -310,7 +331,7 @@ class FormBuilder:
             return False
         # a header repeated on a continuation page (<thead>, repeatRows, print titles)
         st.resume = st.section == "indicators" and bool(st.rows)
-        st.ind_cols = header_columns(cells, self.vocab.columns)
+        st.ind_cols = header_columns(self._column_heads(cells), st.template.columns)
         st.section = "indicators"
         st.form.columns = [c.key for c in st.ind_cols]
         return True
@@ -358,19 +379,25 @@ class FormBuilder:
         st.resume, st.at_page_top = False, first
         if first and st.rows and weight is None and score is None:
             if has_numbers or not vals.get("level3"):
-                self._continue(st, row, vals)
+                continue_row(st, row, vals)
                 return
-        self._merged_labels(st, assign(row.cells, st.ind_cols), first)  # empty cells too
-        level3 = _INDEX_PREFIX.sub("", self._labels(st, vals))
+        if first and st.rows and has_numbers and number_piece(vals):
+            continue_row(st, row, vals)  # `10.0` / `0`: a number cut by the page break
+            return
+        merged_labels(st, assign(row.cells, st.ind_cols), first)  # empty cells too
+        level3 = _INDEX_PREFIX.sub("", carry_labels(st, vals))
         if not level3 or _PLACEHOLDER.match(fold(level3)):
             return  # a template placeholder row (`……`, `/`) or a bare label fragment
         op, unit = vals.get("op", ""), vals.get("unit", "")
+        qualitative = fold(op) == QUALITATIVE_OP
+        if qualitative:
+            unit = ""  # the value is a descriptor, whatever the unit column holds
         ind = Indicator(
             level1=None,
             level2=None,
             level3=level3,
-            target=_combine(vals.get("target", ""), op, unit),
-            actual=_combine(vals.get("actual", ""), "", unit),
+            target=combine(vals.get("target", ""), op, unit),
+            actual=combine(vals.get("actual", ""), "", unit),
             weight=weight,
             score=score,
             deviation_reason=vals.get("deviation_reason", ""),
@@ -379,88 +406,8 @@ class FormBuilder:
             confidence=min(c.confidence for c in cells),
             pages=[row.page],
         )
-        st.rows.append(_Pending(ind, st.l1, st.l2))
-
-    def _merged_labels(self, st: _FormState, mapped: dict[str, list[Cell]], first: bool) -> None:
-        """Label cells whose text the producer placed elsewhere in the merged range.
-
-        A 一级/二级 cell that starts in this row but holds no text opens a new group: a page
-        break cut its range and the producer printed the text in the piece on the next page
-        (spreadsheets centre it on the whole range). The first row of the next page fills
-        it (`_set_group`); if no text comes, the group above carries on (`fallback`).
-        """
-        for col, level in (("level1", 1), ("level2", 2)):
-            cells = mapped.get(col, [])
-            if not cells or any(fold(c.text) for c in cells) or first:
-                continue
-            current = st.l1 if level == 1 else st.l2
-            if current is not None and not current.printed:
-                continue  # an empty cell under an empty group: the same open range
-            group = _Group("", level, parent=st.l1 if level == 2 else None, fallback=current)
-            if level == 1:
-                st.l1 = group
-            else:
-                st.l2 = group
-
-    def _labels(self, st: _FormState, vals: dict[str, str]) -> str:
-        """Update the carried 一级/二级 groups from this row; return its 三级 name."""
-        level3 = vals.get("level3", "")
-        for col in ("level1", "level2"):
-            text = vals.get(col, "")
-            if not text:
-                continue
-            kind, _ = classify(text)
-            if col == "level2" and st.l1 is not None:
-                parent = st.l1.resolve()[0]
-                if match_label(text, 2, parent).canonical:
-                    kind = "level2"
-            if kind == "other" and not level3:
-                level3 = text  # a 三级 name slid into a label column
-            elif kind == "level1" or (kind != "level2" and col == "level1"):
-                self._set_group(st, 1, text, fragment=kind == "fragment")
-            else:
-                self._set_group(st, 2, text, fragment=kind == "fragment")
-        return level3
-
-    def _set_group(self, st: _FormState, level: int, text: str, fragment: bool) -> None:
-        current = st.l1 if level == 1 else st.l2
-        if fragment and current is not None and st.at_page_top and _repeats_tail(current, text):
-            return  # a cut label printed whole above the break and its tail again below (Calc)
-        if current is not None and not current.printed and st.at_page_top:
-            current.printed = fold(text)  # the text of a merged cell cut by the page break
-            return
-        if current is not None and not fragment and _unfinished(current):
-            # a label cut by a rule drawn across its merged cell (printed gridlines)
-            joined = join_fragment(current.printed, text, level)
-            if joined:
-                current.printed = joined
-                return
-        if fragment and current is not None:
-            joined = join_fragment(current.printed, text, level)
-            if joined:
-                current.printed = joined
-                return
-        group = _Group(fold(text), level, parent=st.l1 if level == 2 else None)
-        if level == 1:
-            st.l1, st.l2 = group, None
-        else:
-            st.l2 = group
-
-    def _continue(self, st: _FormState, row: Row, vals: dict[str, str]) -> None:
-        """A row cut by a page break: its rest goes back into the row above."""
-        last = st.rows[-1]
-        for col, group in (("level1", last.l1), ("level2", last.l2)):
-            piece = vals.get(col, "")
-            if piece and group is not None:
-                group.printed += fold(piece)
-            elif piece:
-                self._set_group(st, 1 if col == "level1" else 2, piece, fragment=True)
-        ind = last.indicator
-        for key in ("level3", "target", "actual", "deviation_reason"):
-            if vals.get(key):
-                setattr(ind, key, getattr(ind, key) + vals[key])
-        if row.page not in ind.pages:
-            ind.pages.append(row.page)
+        printed = {k: vals.get(k, "") for k in ("weight", "score")}
+        st.rows.append(PendingRow(ind, st.l1, st.l2, qualitative, printed))
 
     # ------------------------------------------------------------- closing --
 
@@ -470,61 +417,18 @@ class FormBuilder:
             return
         self.state = None
         form = st.form
-        for pending in st.rows:
-            ind = pending.indicator
-            _apply_group(ind, pending.l1, 1)
-            _apply_group(ind, pending.l2, 2)
-            # the actual never borrows the target's unit, so an actual printed as a
-            # fraction (`0.88` under `≥90%`) stays recognisable to the scorer
-            ind.target_parsed = parse_value(ind.target)
-            ind.actual_parsed = parse_value(ind.actual)
-            form.indicators.append(ind)
-        order = list(self.vocab.fund_rows)
-        form.funds.sort(key=lambda f: order.index(f.item))
+        form.indicators += [finish(pending) for pending in st.rows]
+        tpl = st.template
+        order = list(tpl.fund_rows)
+        form.funds.sort(key=lambda f: order.index(f.item) if f.item in order else len(order))
+        form.template, form.absent = tpl.name, list(tpl.absent)
+        form.fund_labels = dict(tpl.fund_labels)
         form.source.pages = sorted(st.pages)
         self.forms.append(form)
 
 
-def _repeats_tail(group: _Group, text: str) -> bool:
-    """`指标` under a group already printed as `质量指标` (a complete label)."""
-    piece = fold(text)
-    return bool(piece) and group.printed.endswith(piece) and not _unfinished(group)
-
-
-def _unfinished(group: _Group) -> bool:
-    """A label's printed text so far is no label yet (`经济`, waiting for `成本指标`)."""
-    return group.resolve()[0] is None
-
-
 def _all_numbers(cells: list[Cell]) -> bool:
     return all(to_number(c.text) is not None for c in cells)
-
-
-def _combine(value: str, op: str, unit: str) -> str:
-    """A value whose operator and unit are printed in their own columns, written as a reader
-    would: `≥` | `90` | `%` → `≥90%`. Qualitative values (op `定性`, unit `无`) are left as printed."""
-    if not value:
-        return value
-    parsed = parse_value(value)
-    if parsed.kind != "quantitative":
-        return value
-    if normalize_op(op) and not _OP_START.match(value):
-        value = op.strip() + value
-    if unit and not parsed.unit and normalize_unit(unit) and fold(unit) not in ("无", "/", "-"):
-        value += unit.strip()
-    return value
-
-
-def _apply_group(ind: Indicator, group: _Group | None, level: int) -> None:
-    if group is None:
-        return
-    canonical, _, score = group.resolve()
-    label = canonical or clean_label(group.printed)
-    raw = group.printed if group.printed != label else None
-    if level == 1:
-        ind.level1, ind.level1_raw, ind.level1_match = label, raw, round(score, 1)
-    else:
-        ind.level2, ind.level2_raw, ind.level2_match = label, raw, round(score, 1)
 
 
 def build_forms(doc: RawDocument) -> list[Form]:
@@ -532,4 +436,17 @@ def build_forms(doc: RawDocument) -> list[Form]:
     builder = FormBuilder(doc)
     for item in doc.items:
         builder.feed(item)
-    return builder.finish()
+    forms = check_forms(builder.finish(), doc)  # OCR readings doubted, re-read, corrected
+    if forms and all(not f.funds or not f.indicators for f in forms):
+        # labels read without a funds block or without indicators, on a layout we know but do
+        # not read (a 项目申报表, Hubei's 项目决策/项目管理 form): no form, so NO_FORM_FOUND
+        # names the layout
+        if unsupported_layout(_texts(doc)) is not None:
+            return []
+    return forms
+
+
+def _texts(doc: RawDocument) -> list[str]:
+    return [it.text for it in doc.items if isinstance(it, TextLine)] + [
+        c.text for it in doc.items if isinstance(it, Row) for c in it.cells
+    ]

@@ -10,7 +10,7 @@ Every stage reads only these records, never another stage's internals.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 BBox = tuple[float, float, float, float]  # x0, top, x1, bottom in PDF points, top-left origin
 
@@ -26,6 +26,7 @@ class Cell:
     page: int  # 1-based
     bbox: BBox
     confidence: float = 1.0  # 1.0 for a text layer; the OCR score otherwise
+    ref: str | None = None  # workbook cell reference (`表1!G14`); None for pages
 
     @property
     def x_center(self) -> float:
@@ -64,6 +65,19 @@ class RawDocument:
     n_pages: int
     items: list[Item] = field(default_factory=list)
     ocr_pages: list[int] = field(default_factory=list)
+    kind: str = "pdf"  # pdf | xlsx | xls | docx | ofd | image (extract/sniff.py)
+    # for workbooks: what each page number is (sheet names, in workbook order)
+    page_names: dict[int, str] = field(default_factory=dict)
+    # re-reads a cell of an OCR'd page (extract/reread.py): (page, bbox, numeric) → readings
+    reader: CellReader | None = field(default=None, repr=False, compare=False)
+
+
+class CellReader(Protocol):
+    """Another look at one cell of an OCR'd page (the hook normalize/selfcheck.py uses)."""
+
+    def __call__(self, page: int, bbox: BBox, numeric: bool) -> list[tuple[str, float]]:
+        """Alternative readings (text, confidence) of the cell at `bbox` (PDF points)."""
+        ...
 
 
 # -------------------------------------------------------------- normalize ---
@@ -113,9 +127,10 @@ class FundRow:
     page: int | None = None
     bbox: BBox | None = None
     confidence: float = 1.0
+    ref: str | None = None  # workbook cells of the row (`表1!A5:O5`)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "item": self.item,
             "initial_budget": self.initial_budget,
             "annual_budget": self.annual_budget,
@@ -126,6 +141,9 @@ class FundRow:
             "page": self.page,
             "bbox": _round_bbox(self.bbox),
         }
+        if self.ref is not None:
+            out["ref"] = self.ref
+        return out
 
 
 @dataclass
@@ -148,6 +166,7 @@ class Indicator:
     level1_match: float | None = None  # 0..100 similarity of the repair
     level2_match: float | None = None
     pages: list[int] = field(default_factory=list)  # all pages the row spans
+    ref: str | None = None  # workbook cells of the row (`表1!A14:O14`)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -173,6 +192,8 @@ class Indicator:
             out["level2_match"] = self.level2_match
         if len(self.pages) > 1:
             out["pages"] = self.pages
+        if self.ref is not None:
+            out["ref"] = self.ref
         return out
 
 
@@ -190,6 +211,24 @@ class Located:
     page: int | None = None
     bbox: BBox | None = None
     confidence: float = 1.0
+    ref: str | None = None  # workbook cell reference (`表1!B2`)
+
+
+@dataclass
+class Doubt:
+    """A value OCR may have misread: what scoring/doubt.py turns findings into `review` with.
+
+    `field` names the value: weight | score | target | actual | deviation_reason of
+    indicator `indicator` (its index in Form.indicators), or total_score |
+    total_weight | grade, or `funds.<item>.<column>`. `likely` is what the form's
+    own arithmetic says the value should be, when it says.
+    """
+
+    field: str
+    value: str  # as read (and kept)
+    confidence: float  # the OCR score of the cell it was read from
+    indicator: int | None = None
+    likely: str = ""
 
 
 @dataclass
@@ -211,12 +250,27 @@ class Form:
     grade: str | None = None
     where: dict[str, Located] = field(default_factory=dict)  # header fields, total, grade
     columns: list[str] = field(default_factory=list)  # canonical indicator columns found
+    # the layout family the form was read as (normalize/templates/*.toml), and what it prints
+    # beyond the national fields (CONTRACT.md "A form")
+    template: str | None = None
+    implementation: str | None = None  # 项目实施内容及过程概述
+    conclusion: str | None = None  # 评价结论
+    problems: str | None = None  # 存在问题
+    improvements: str | None = None  # 改进措施
+    project_leader: str | None = None  # 项目负责人
+    finance_leader: str | None = None  # 财务负责人
+    # template facts for the rules: cells the template does not print (`grade`: no GRADE
+    # rule, no MISSING_VALUE), and how it names the funds columns (for messages)
+    absent: list[str] = field(default_factory=list)
+    fund_labels: dict[str, str] = field(default_factory=dict)
+    ocr_pages: list[int] = field(default_factory=list)  # pages of this form read by OCR
+    doubts: list[Doubt] = field(default_factory=list)  # OCR readings in doubt (selfcheck.py)
 
     def fund(self, item: str) -> FundRow | None:
         return next((f for f in self.funds if f.item == item), None)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "source": asdict(self.source),
             "form": self.index,
             "title": self.title,
@@ -232,7 +286,23 @@ class Form:
             "total_weight": self.total_weight,
             "total_score": self.total_score,
             "grade": self.grade,
+            "template": self.template,
+            **{name: getattr(self, name) for name in TEMPLATE_FIELDS},
         }
+        refs = {name: loc.ref for name, loc in self.where.items() if loc.ref}
+        if refs:  # a workbook's header fields, total and grade: where each was read
+            out["refs"] = refs
+        return out
+
+
+TEMPLATE_FIELDS = (
+    "implementation",
+    "conclusion",
+    "problems",
+    "improvements",
+    "project_leader",
+    "finance_leader",
+)
 
 
 # ---------------------------------------------------------------- scoring ---
@@ -261,7 +331,7 @@ class Finding:
     project: str | None
     unit: str | None
     rule: str
-    severity: str  # error | warning | info | fatal
+    severity: str  # error | warning | info | review | fatal
     indicator: str = ""
     page: int | None = None
     expected: str = ""
