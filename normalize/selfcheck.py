@@ -333,8 +333,7 @@ class FormCheck:
         known one and at most one character different; the value is the cell
         after it, with the label cell's confidence lowered to the match.
         """
-        templates = load_templates()  # the header labels of the form's template
-        vocab = templates.get(self.form.template or DEFAULT, templates[DEFAULT])
+        vocab = load_templates().get(self.form.template or DEFAULT) or load_templates()[DEFAULT]
         missing = [f for f in ("project", "department", "unit") if getattr(self.form, f) is None]
         page = min(self.form.ocr_pages, default=None)
         if not missing or page is None:

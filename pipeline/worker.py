@@ -24,8 +24,14 @@ from importlib import metadata
 from pathlib import Path
 from typing import IO
 
-from perfaudit.extract.document import ReadError, read_document, read_input, sha256_of
-from perfaudit.extract.sniff import PDF, claimed_kind
+from perfaudit.extract.document import (
+    ReadError,
+    check_header,
+    read_document,
+    read_input,
+    reads_as_pdf,
+    sha256_of,
+)
 from perfaudit.model import Finding, Form, RawDocument, Row, TextLine
 from perfaudit.normalize.forms import build_forms
 from perfaudit.normalize.layouts import unsupported_layout
@@ -92,13 +98,15 @@ def process_file(
         return failed(display, "", "CORRUPT", f"文件无法读取：{exc.strerror}", str(exc))
     repaired = False
     try:
-        try:
+        if reads_as_pdf(path):
+            check_header(path)
+            try:
+                doc = read_document(path, display_path=display, sha256=digest)
+            except ReadError as err:
+                doc = _read_rebuilt_copy(path, display, digest, err)
+                repaired = True
+        else:  # Word, Excel, images, OFD (extract/sniff.py)
             doc = read_input(path, display_path=display, sha256=digest)
-        except ReadError as err:
-            if claimed_kind(path) not in (PDF, None):
-                raise
-            doc = _read_rebuilt_copy(path, display, digest, err)
-            repaired = True
         forms = forms_of(doc)
     except ReadError as err:
         result = failed(display, digest, err.rule, err.message, err.detail)
