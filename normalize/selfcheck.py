@@ -33,8 +33,9 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from perfaudit.model import BBox, Cell, Doubt, Form, Located, RawDocument, Row
+from perfaudit.normalize.layouts import DEFAULT, load_templates
 from perfaudit.normalize.values import parse_value, to_number
-from perfaudit.normalize.vocabulary import fold, load_vocabulary
+from perfaudit.normalize.vocabulary import fold
 
 TOTAL_FUND = "年度资金总额"
 TOL = 0.011  # printed sums are rounded to 0.01
@@ -332,7 +333,7 @@ class FormCheck:
         known one and at most one character different; the value is the cell
         after it, with the label cell's confidence lowered to the match.
         """
-        vocab = load_vocabulary()
+        vocab = load_templates().get(self.form.template or DEFAULT) or load_templates()[DEFAULT]
         missing = [f for f in ("project", "department", "unit") if getattr(self.form, f) is None]
         page = min(self.form.ocr_pages, default=None)
         if not missing or page is None:

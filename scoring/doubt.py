@@ -34,6 +34,9 @@ RESTS_ON: dict[str, tuple[str, ...]] = {
     "FUND_SUM": _FUNDS,
     "FUND_OVERSPEND": _FUNDS,
     "FUND_ZERO_BUDGET": _FUNDS,
+    # the deeper checks (issue #19) that can be loud; the infos are left as they are
+    "TARGET_LOWERED": ("target",),
+    "GOAL_CONTRADICTS": (*_FUNDS, "actual", "target"),
 }
 LOUD = ("error", "warning")
 
