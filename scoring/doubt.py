@@ -34,6 +34,9 @@ RESTS_ON: dict[str, tuple[str, ...]] = {
     "FUND_SUM": _FUNDS,
     "FUND_OVERSPEND": _FUNDS,
     "FUND_ZERO_BUDGET": _FUNDS,
+    # a value read as empty: its own row's values, or for the funds block and the totals,
+    # any of theirs (a `-` read into its neighbour leaves a column empty)
+    "MISSING_VALUE": (*_ROW, "deviation_reason", *_FUNDS, "total_score", "total_weight", "grade"),
 }
 LOUD = ("error", "warning")
 
@@ -77,6 +80,8 @@ def resting_doubts(form: Form, finding: Finding, doubts: list[Doubt]) -> list[Do
     for d in doubts:
         if d.indicator is not None and finding.indicator and d.indicator not in rows:
             continue  # another row's value
+        if d.indicator is None and finding.indicator and (fields is None or d.field not in fields):
+            continue  # a form-level value, which a row's finding rests on only by name
         if fields is None:  # a rule not in the table: any doubt on its row
             if d.indicator is not None and d.indicator in rows:
                 out.append(d)
