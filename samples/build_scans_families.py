@@ -27,7 +27,6 @@ page. Needs Ghostscript (`gs`) for the outlines family only.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import math
 import shutil
