@@ -12,15 +12,17 @@ $(BIN)/python:
 
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	@# setuptools' note on editable installs is information, not a problem: keep it off the screen
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
 install: $(STAMP)  ## create .venv and install perfaudit (leaves .venv/bin/perfaudit)
 	@$(BIN)/perfaudit --version
 
 demo: $(STAMP)  ## run the nightly job on samples/ and say where the findings are
-	rm -rf demo-out/inbox && mkdir -p demo-out/inbox && cp samples/*.pdf demo-out/inbox/
-	$(BIN)/perfaudit run demo-out/inbox --out demo-out
+	rm -rf demo-out/inbox && mkdir -p demo-out/inbox && cp samples/*.pdf samples/errors/*.pdf demo-out/inbox/
+	cp samples/inputs/jiangqiao_2024.xlsx samples/inputs/seed_5_fuxujin_phone.jpg demo-out/inbox/
+	$(BIN)/perfaudit run demo-out/inbox --out demo-out --settle 0
 	@echo
 	@echo "Findings:  $(CURDIR)/demo-out/findings.csv  (and findings.xlsx)"
 	@echo "Forms:     $(CURDIR)/demo-out/forms.jsonl, forms.csv"

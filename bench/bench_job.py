@@ -9,6 +9,13 @@ hash differs, then times `perfaudit run` as a subprocess:
           worker processes), a fresh OUTDIR
   rerun   the local OUTDIR again with nothing changed (hashing + rewriting outputs)
 
+For each local run it reports the driver's peak RSS (getrusage of the process that
+runs the CLI's main()) and the largest worker's (os.wait4's rusage of every forked
+worker, recorded by wrapping executors.reap in the benchmark, never in perfaudit),
+and the size of report.html (or of report/ when the report was split per unit).
+`--sources seeds` cycles through the one-form seed PDFs and samples/errors/ only
+(1-2 pages each): the big-inbox measure (`--files 20000 --sources seeds --no-dask`).
+
 and checks that the Dask run's findings.csv/forms.jsonl/forms.csv equal the
 local run's byte for byte. Writes nothing into the repo unless asked:
 
@@ -19,6 +26,8 @@ local run's byte for byte. Writes nothing into the repo unless asked:
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import os
 import platform
 import shutil
@@ -26,40 +35,101 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
-CLI = [sys.executable, "-m", "perfaudit.pipeline.cli"]
 COMPARED = ("findings.csv", "forms.jsonl", "forms.csv")
 
 
-def build_inbox(folder: Path, n: int) -> int:
+# The CLI in this process, its workers' rusage collected as they are reaped; the peaks go
+# to the file named by PERFAUDIT_BENCH_RSS as JSON (kB, as ru_maxrss counts on Linux).
+RSS_WRAPPER = """
+import json, os, resource, sys
+import perfaudit.pipeline.executors as ex
+workers = []
+def reap(child, block):
+    if child.status is not None:
+        return True
+    try:
+        pid, status, usage = os.wait4(child.pid, 0 if block else os.WNOHANG)
+    except ChildProcessError:
+        child.status = 0
+        return True
+    if pid == 0:
+        return False
+    child.status = status
+    workers.append(usage.ru_maxrss)
+    return True
+ex.reap = reap
+from perfaudit.pipeline.cli import main
+code = main(sys.argv[1:])
+with open(os.environ["PERFAUDIT_BENCH_RSS"], "w") as fh:
+    json.dump({"driver_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+               "worker_kb": max(workers, default=0), "workers": len(workers)}, fh)
+sys.exit(code)
+"""
+
+
+def build_inbox(folder: Path, n: int, kind: str = "all") -> int:
     """n distinct-content copies of the samples; returns how many samples they cycle through."""
-    sources = sorted(SAMPLES.glob("*.pdf"))
+    if kind == "seeds":
+        sources = sorted(SAMPLES.glob("seed_*.pdf")) + sorted((SAMPLES / "errors").glob("*.pdf"))
+    else:
+        sources = sorted(SAMPLES.glob("*.pdf"))
     if not sources:
         raise SystemExit("bench_job: no samples/*.pdf")
     folder.mkdir(parents=True)
     for i in range(n):
         src = sources[i % len(sources)]
         data = src.read_bytes() + f"\n%nonce {i}\n".encode()
-        (folder / f"{i:04d}_{src.name}").write_bytes(data)
+        sub = folder / f"{i // 1000:02d}"  # 1,000 files a folder, as a share would hold them
+        sub.mkdir(exist_ok=True)
+        (sub / f"{i:05d}_{src.name}").write_bytes(data)
     return len(sources)
 
 
-def timed_run(inbox: Path, out: Path, *extra: str) -> tuple[float, str]:
+@dataclass
+class Run:
+    seconds: float
+    line: str
+    driver_mb: float = 0.0
+    worker_mb: float = 0.0
+    report: str = ""
+
+
+def timed_run(inbox: Path, out: Path, *extra: str) -> Run:
+    rss = out.parent / f".rss-{out.name}.json"
     t0 = time.perf_counter()
     proc = subprocess.run(
-        [*CLI, "run", str(inbox), "--out", str(out), *extra],
+        [sys.executable, "-c", RSS_WRAPPER, "run", str(inbox), "--out", str(out), *extra],
         capture_output=True,
         text=True,
         cwd=ROOT,
+        env={**os.environ, "PERFAUDIT_BENCH_RSS": str(rss)},
     )
     seconds = time.perf_counter() - t0
     if proc.returncode != 0:
         raise SystemExit(f"bench_job: perfaudit run failed ({proc.returncode}): {proc.stderr}")
-    return seconds, proc.stdout.strip().splitlines()[0]
+    run = Run(seconds, proc.stdout.strip().splitlines()[0])
+    with contextlib.suppress(OSError, ValueError):
+        peaks = json.loads(rss.read_text())
+        run.driver_mb = peaks["driver_kb"] / 1024
+        run.worker_mb = peaks["worker_kb"] / 1024
+    run.report = report_size(out)
+    return run
+
+
+def report_size(out: Path) -> str:
+    folder = out / "report"
+    if folder.is_dir():
+        pages = list(folder.glob("*.html"))
+        total = sum(p.stat().st_size for p in pages)
+        return f"report/: {len(pages)} pages, {total / 1e6:.1f} MB, largest {max(p.stat().st_size for p in pages) / 1e6:.1f} MB"
+    page = out / "report.html"
+    return f"report.html {page.stat().st_size / 1e6:.1f} MB" if page.is_file() else "no report"
 
 
 def machine() -> str:
@@ -87,25 +157,31 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=300.0, help="per-file timeout")
     ap.add_argument("--write", type=Path, help="also write the table as Markdown here")
     ap.add_argument("--no-dask", action="store_true", help="only the local runs")
+    ap.add_argument(
+        "--sources",
+        choices=["all", "seeds"],
+        default="all",
+        help="copy every samples/*.pdf (default) or the one-form seeds and samples/errors/",
+    )
     args = ap.parse_args()
 
     env_line = machine()
     started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    rows: list[tuple[str, float, str]] = []
+    rows: list[tuple[str, Run, str]] = []
     with tempfile.TemporaryDirectory(prefix="perfaudit-bench-") as tmp:
         base = Path(tmp)
         inbox = base / "inbox"
-        kinds = build_inbox(inbox, args.files)
-        common = ["--timeout", str(args.timeout)]
+        kinds = build_inbox(inbox, args.files, args.sources)
+        common = ["--timeout", str(args.timeout), "--settle", "0"]
 
-        seconds, line = timed_run(inbox, base / "local", "--jobs", str(args.jobs), *common)
-        rows.append((f"local --jobs {args.jobs}", seconds, "all files new"))
-        seconds, again = timed_run(inbox, base / "local", "--jobs", str(args.jobs), *common)
+        first = timed_run(inbox, base / "local", "--jobs", str(args.jobs), *common)
+        rows.append((f"local --jobs {args.jobs}", first, "all files new"))
+        again = timed_run(inbox, base / "local", "--jobs", str(args.jobs), *common)
         note = "nothing changed"
-        if f"({args.files} files (0 processed" not in f"({again.removeprefix('perfaudit: ')}":
+        if f"({args.files} files (0 processed" not in f"({again.line.removeprefix('perfaudit: ')}":
             # the code changed under the benchmark (the fingerprint reprocesses everything)
-            note = f"NOT a no-op rerun: {again}"
-        rows.append((f"local --jobs {args.jobs}, rerun", seconds, note))
+            note = f"NOT a no-op rerun: {again.line}"
+        rows.append((f"local --jobs {args.jobs}, rerun", again, note))
 
         same = None
         if not args.no_dask:
@@ -124,10 +200,10 @@ def main() -> int:
                 dashboard_address="127.0.0.1:0",
                 worker_dashboard_address="127.0.0.1:0",
             ) as cluster:
-                seconds, _ = timed_run(
+                remote = timed_run(
                     inbox, base / "dask", "--scheduler", cluster.scheduler_address, *common
                 )
-            rows.append((f"dask LocalCluster {args.workers}x1 thread", seconds, "all files new"))
+            rows.append((f"dask LocalCluster {args.workers}x1 thread", remote, "all files new"))
             same = all(
                 (base / "local" / n).read_bytes() == (base / "dask" / n).read_bytes()
                 for n in COMPARED
@@ -135,25 +211,28 @@ def main() -> int:
         shutil.rmtree(inbox)
 
     table = [
-        "| run | files | seconds | files/min | note |",
-        "|---|---:|---:|---:|---|",
+        "| run | files | seconds | files/min | driver peak RSS | largest worker RSS | report | note |",
+        "|---|---:|---:|---:|---:|---:|---|---|",
     ]
-    for name, seconds, note in rows:
+    for name, run, note in rows:
+        worker = f"{run.worker_mb:.0f} MB" if run.worker_mb else "–"
         table.append(
-            f"| {name} | {args.files} | {seconds:.1f} | {args.files / seconds * 60:.0f} | {note} |"
+            f"| {name} | {args.files} | {run.seconds:.1f} | {args.files / run.seconds * 60:.0f} "
+            f"| {run.driver_mb:.0f} MB | {worker} | {run.report} | {note} |"
         )
+    what = "seed PDFs and samples/errors/" if args.sources == "seeds" else "samples/*.pdf"
     text = "\n".join(
         [
             f"# perfaudit run: files per minute ({started})",
             "",
             f"Machine: {env_line}.",
-            f"Inbox: {args.files} copies of the {kinds} samples/*.pdf, each with a distinct "
-            "`%nonce N` comment after %%EOF.",
+            f"Inbox: {args.files} copies of the {kinds} {what}, each with a distinct "
+            "`%nonce N` comment after %%EOF, 1,000 files a folder.",
             f"Command: `{' '.join(['.venv/bin/python', 'bench/bench_job.py', *sys.argv[1:]])}`",
             "",
             *table,
             "",
-            f"Local run said: {line}",
+            f"Local run said: {first.line}",
         ]
         + (
             [f"Dask outputs byte-identical to local: {'yes' if same else 'NO'}"]

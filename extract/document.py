@@ -232,3 +232,123 @@ def _classify_open_error(path: Path, exc: BaseException) -> ReadError:
     return ReadError(
         "CORRUPT", f"PDF文件部分损坏：可渲染{pages}页，但文字无法提取，请重新导出后提交", detail
     )
+
+
+# ------------------------------------------------------------ other inputs ---
+
+
+def read_input(
+    path: str | Path, display_path: str | None = None, sha256: str | None = None
+) -> RawDocument:
+    """Any input file → RawDocument: the reader is chosen by content within the family the
+    extension claims (extract/sniff.py); raise ReadError when the file cannot be read."""
+    from perfaudit.extract import sniff
+
+    path = Path(path)
+    display = display_path or str(path)
+    claimed = sniff.claimed_kind(path)
+    found = sniff.content_kind(path)
+    if found == "empty":
+        raise ReadError("CORRUPT", "文件为空（0字节），无法读取", "empty file")
+    kind = found if found in sniff.FAMILY else None
+    if found == "ole" and claimed in (sniff.XLS, sniff.DOC):
+        kind = claimed  # both are OLE compound files; the extension tells which
+    if claimed == sniff.PDF or claimed is None and kind in (None, sniff.PDF):
+        check_header(path)  # names what a file called .pdf (or nothing) is instead
+        return read_document(path, display_path=display, sha256=sha256)
+    if claimed is not None and (kind is None or sniff.FAMILY[kind] != sniff.FAMILY[claimed]):
+        raise _mismatch(path, claimed, found)
+    digest = sha256 or sha256_of(path)
+    return _read_other(kind or claimed, path, display, digest)
+
+
+def _mismatch(path: Path, claimed: str, found: str | None) -> ReadError:
+    from perfaudit.extract.sniff import NAMES
+
+    what = NAMES.get(claimed, claimed)
+    if found == "broken-zip":  # .xlsx, .docx and .ofd are zip packages: this one is cut or damaged
+        return ReadError(
+            "CORRUPT",
+            f"{what}已损坏或不完整（可能下载或复制中断），无法打开",
+            f"{path.suffix}: zip directory unreadable",
+        )
+    if found in NAMES:
+        return ReadError(
+            "CORRUPT",
+            f"文件扩展名为{path.suffix}，但内容是{NAMES[found]}，不是{what}，请确认后重新提交",
+            f"{path.suffix} holds {found}",
+        )
+    return ReadError(
+        "CORRUPT",
+        f"文件扩展名为{path.suffix}，但内容不是{what}，无法读取",
+        f"{path.suffix}: unrecognized content",
+    )
+
+
+def _read_other(kind: str, path: Path, display: str, digest: str) -> RawDocument:
+    """Workbooks, Word documents, images, OFD: each reader's failures as ReadError."""
+    import zipfile
+
+    from perfaudit.extract import sniff
+    from perfaudit.extract.zipguard import ZipBombError
+
+    name = sniff.NAMES[kind]
+    try:
+        if kind == sniff.XLSX:
+            from perfaudit.extract.xlsx import read_xlsx
+
+            return read_xlsx(path, display, digest)
+        if kind == sniff.XLS:
+            from perfaudit.extract.xls import read_xls
+
+            return read_xls(path, display, digest)
+        if kind == sniff.DOCX:
+            from perfaudit.extract.docx import read_docx
+
+            return read_docx(path, display, digest)
+        if kind == sniff.IMAGE:
+            from perfaudit.extract.images import read_image
+
+            return read_image(path, display, digest)
+        if kind == sniff.OFD:
+            return _read_ofd(path, display, digest)
+        raise ReadError(
+            "CORRUPT",
+            f"{name}无法读取，请另存为{'.xlsx' if kind == sniff.XLS else '.docx'}或PDF后提交",
+            f"{kind}: no reader",
+        )
+    except ReadError:
+        raise
+    except ZipBombError as exc:
+        raise ReadError(
+            "CORRUPT", f"{name}解压后体积异常（可能是压缩炸弹），未读取", f"zip bomb: {exc}"
+        ) from None
+    except zipfile.BadZipFile as exc:
+        raise ReadError(
+            "CORRUPT", f"{name}已损坏或不完整（压缩结构无法读取）", f"BadZipFile: {exc}"
+        ) from None
+    except MemoryError:
+        raise
+    except Exception as exc:  # each library raises its own types for broken files
+        log.info("%s: %s reader failed", display, kind, exc_info=True)  # to the log file only
+        message = getattr(exc, "message", None)
+        if isinstance(message, str) and message:
+            raise ReadError("CORRUPT", message, getattr(exc, "detail", "") or str(exc)) from None
+        raise ReadError(
+            "CORRUPT", f"{name}已损坏，无法读取", f"{type(exc).__name__}: {str(exc)[:200]}"
+        ) from None
+
+
+def _read_ofd(path: Path, display: str, digest: str) -> RawDocument:
+    """OFD pages rewritten as a PDF (extract/ofd.py) and read by the PDF path."""
+    import tempfile
+
+    from perfaudit.extract.ofd import read_pages, to_pdf
+
+    data = to_pdf(read_pages(path))
+    with tempfile.NamedTemporaryFile(prefix="perfaudit-ofd-", suffix=".pdf") as fh:
+        fh.write(data)
+        fh.flush()
+        doc = read_document(fh.name, display_path=display, sha256=digest)
+    doc.kind = "ofd"
+    return doc

@@ -9,14 +9,17 @@ fragments cut by a page break are joined into one group label.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from perfaudit.model import (
+    TEMPLATE_FIELDS,
     Cell,
     Form,
     FundRow,
     Indicator,
     Located,
+    ParsedValue,
     RawDocument,
     Row,
     Source,
@@ -24,6 +27,13 @@ from perfaudit.model import (
 )
 from perfaudit.normalize.columns import Column, assign, header_columns, match_header, text_of
 from perfaudit.normalize.labels import classify, clean_label, join_fragment, match_label
+from perfaudit.normalize.layouts import (
+    Template,
+    detect,
+    load_templates,
+    markers_in,
+    unsupported_layout,
+)
 from perfaudit.normalize.selfcheck import check_forms
 from perfaudit.normalize.values import normalize_op, normalize_unit, parse_value, to_number
 from perfaudit.normalize.vocabulary import fold, load_vocabulary
@@ -33,8 +43,10 @@ _FUNDS_UNIT = re.compile(r"[(（]\s*(万元|元)\s*[)）]")
 _OP_START = re.compile(r"^\s*[<>=≥≤＜＞＝≧≦]")
 _INDEX_PREFIX = re.compile(r"^\s*指标\s*\d+\s*[:：.、]\s*")  # template numbering `指标1:`
 _PLACEHOLDER = re.compile(r"^[…\.。/／\-—_]*$")
-_FUND_PREFIX = re.compile(r"^(其中)?[:：]?")
 TOTAL_FUNDS = "年度资金总额"
+QUALITATIVE_OP = "定性"  # an 指标性质 cell saying the row is qualitative whatever its value
+# header fields printed as label | value (the value runs to the next label)
+VALUE_FIELDS = ("project", "department", "unit", *TEMPLATE_FIELDS)
 
 
 @dataclass
@@ -56,11 +68,15 @@ class _Pending:
     indicator: Indicator
     l1: _Group | None
     l2: _Group | None
+    qualitative: bool = False  # 指标性质 printed 定性
+    numbers: dict[str, str] = field(default_factory=dict)  # weight, score as printed
 
 
 @dataclass
 class _FormState:
     form: Form
+    template: Template
+    hits: Counter = field(default_factory=Counter)  # template markers seen in this form
     section: str = "header"
     fund_cols: list[Column] = field(default_factory=list)
     goal_cols: list[Column] = field(default_factory=list)
@@ -79,10 +95,17 @@ class FormBuilder:
     def __init__(self, doc: RawDocument):
         self.doc = doc
         self.vocab = load_vocabulary()
+        self.title_words = {w for t in load_templates().values() for w in t.title_words}
         self.forms: list[Form] = []
         self.state: _FormState | None = None
         self.pending_title: TextLine | None = None
         self.pending_year: int | None = None
+        self.pending_hits: Counter = Counter()  # markers in the lines before the next form
+
+    @property
+    def tpl(self) -> Template:
+        """The template the current form is read with (before a form: what the lines say)."""
+        return self.state.template if self.state else detect(self.pending_hits)
 
     # ------------------------------------------------------------ driving --
 
@@ -100,7 +123,8 @@ class FormBuilder:
 
     def _line(self, line: TextLine) -> None:
         text = fold(line.text)
-        if any(w in text for w in self.vocab.title_words):
+        self.pending_hits.update(markers_in([text]))
+        if any(w in text for w in self.title_words):
             self.pending_title = line
             self.pending_year = self._year(text) or self.pending_year
         elif "年度" in text and self._year(text) and len(text) <= 16:
@@ -119,14 +143,19 @@ class FormBuilder:
         cells = [c for c in row.cells if fold(c.text)]
         if not cells:
             return
-        if len(cells) <= 2 and any(w in fold(cells[0].text) for w in self.vocab.title_words):
-            # some layouts (Chongqing) print the title in the table's first row
+        if len(cells) <= 2 and any(w in fold(cells[0].text) for w in self.title_words):
+            # some layouts (Chongqing, Sichuan's workbooks) print the title in the table's first row
             self._line(TextLine(cells[0].text, row.page, cells[0].bbox))
             return
+        hits = markers_in(c.text for c in cells)
+        if self.state is not None:  # a block label may tell the template only now
+            self.state.hits.update(hits)
+            self.state.template = detect(self.state.hits)
         cells = self._with_carried_label(row, cells)
-        fields = [self.vocab.field_of(c.text) for c in cells]
+        tpl = self.tpl if self.state else detect(self.pending_hits + hits)
+        fields = [tpl.field_of(c.text) for c in cells]
         if "project" in fields or (self.state is None and {"department", "unit"} & set(fields)):
-            self._open(row)
+            self._open(row, hits)
         st = self.state
         if st is None:
             return
@@ -158,7 +187,7 @@ class FormBuilder:
         if not below:
             return cells
         joined = Cell(label.text + below[0].text, label.page, label.bbox, label.confidence)
-        if self.vocab.field_of(joined.text) is None and self._fund_item([joined]) is None:
+        if self.tpl.field_of(joined.text) is None and self._fund_item([joined]) is None:
             return cells
         rest = [c for c in cells if c is not below[0] and c.bbox[0] >= label.bbox[0]]
         left = [c.text for c in cells if c.bbox[2] <= label.bbox[0] + 1]
@@ -166,16 +195,18 @@ class FormBuilder:
             self._funds_unit(st, [st.funds_label + "".join(left)])
         return [joined, *carried[1:], *rest]
 
-    def _open(self, row: Row) -> None:
+    def _open(self, row: Row, hits: Counter) -> None:
         self._close()
         form = Form(
             source=Source(file=self.doc.path, sha256=self.doc.sha256), index=len(self.forms) + 1
         )
+        marks = self.pending_hits + hits
+        self.pending_hits = Counter()
         if self.pending_title is not None:
             form.title = self._title_text(self.pending_title.text)
             form.where["title"] = Located(self.pending_title.page, self.pending_title.bbox)
         form.year = self.pending_year
-        self.state = _FormState(form=form)
+        self.state = _FormState(form=form, template=detect(marks), hits=marks)
         if self.pending_title is not None:
             self.state.pages.add(self.pending_title.page)
         self.pending_title = None
@@ -189,10 +220,14 @@ class FormBuilder:
     # ----------------------------------------------------------- sections --
 
     def _header_fields(self, st: _FormState, cells: list[Cell], fields: list[str | None]) -> bool:
-        """Label/value pairs: 项目名称 | … , 主管部门 | … | 实施单位 | …"""
-        keys = {"project", "department", "unit"}
+        """Label/value pairs: 项目名称 | … , 主管部门 | … | 实施单位 | …, and cells printing
+        label and value together (`项目负责人:王明`)."""
+        keys = set(VALUE_FIELDS)
+        prefixed = [st.template.prefixed_field(c.text) for c in cells]
+        for name, value in filter(None, prefixed):
+            setattr(st.form, name, value or None)
         if not keys & set(fields):
-            return False
+            return any(prefixed)
         for i, (cell, name) in enumerate(zip(cells, fields, strict=True)):
             if name not in keys:
                 continue
@@ -206,10 +241,12 @@ class FormBuilder:
         return True
 
     def _funds(self, st: _FormState, row: Row, cells: list[Cell], fields: list[str | None]) -> bool:
-        table = self.vocab.fund_columns
-        keys = {match_header(c.text, table) for c in cells}
+        table = st.template.fund_columns
+        # a block label (`年度预算数(万元)`) is not a column header, however alike it reads
+        heads = [c for c, name in zip(cells, fields, strict=True) if name is None]
+        keys = {match_header(c.text, table) for c in heads}
         if len(keys & {"initial_budget", "annual_budget", "executed", "execution_rate"}) >= 2:
-            st.fund_cols = header_columns(cells, table)
+            st.fund_cols = header_columns(heads, table)
             st.section = "funds"
             st.funds_label = "".join(
                 c.text for c, n in zip(cells, fields, strict=True) if n == "funds"
@@ -256,10 +293,9 @@ class FormBuilder:
 
     def _fund_item(self, cells: list[Cell]) -> str | None:
         for cell in cells:
-            label = _FUND_PREFIX.sub("", fold(cell.text)).rstrip(":：")
-            for item, variants in self.vocab.fund_rows.items():
-                if label in variants:
-                    return item
+            item = self.tpl.fund_item(cell.text)
+            if item is not None:
+                return item
         return None
 
     def _goals(self, st: _FormState, row: Row, cells: list[Cell], fields: list[str | None]) -> bool:
@@ -288,14 +324,18 @@ class FormBuilder:
                 setattr(st.form, key, old + text)
         return True
 
+    def _column_heads(self, cells: list[Cell]) -> list[Cell]:
+        """The cells of a header row that may name columns: not a block label (`绩效指标(90分)`)."""
+        return [c for c in cells if self.tpl.field_of(c.text) is None]
+
     def _is_indicator_header(self, cells: list[Cell]) -> bool:
-        keys = {match_header(c.text, self.vocab.columns) for c in cells}
+        keys = {match_header(c.text, self.tpl.columns) for c in self._column_heads(cells)}
         return len(keys & {"level1", "level2", "level3", "target", "actual"}) >= 3
 
     def _indicator_header(self, st: _FormState, cells: list[Cell]) -> bool:
         if not self._is_indicator_header(cells):
             return False
-        st.ind_cols = header_columns(cells, self.vocab.columns)
+        st.ind_cols = header_columns(self._column_heads(cells), st.template.columns)
         st.section = "indicators"
         st.form.columns = [c.key for c in st.ind_cols]
         return True
@@ -343,10 +383,16 @@ class FormBuilder:
             if has_numbers or not vals.get("level3"):
                 self._continue(st, row, vals)
                 return
+        if row.first_on_page and st.rows and has_numbers and _number_piece(vals):
+            self._continue(st, row, vals)  # `10.0` / `0`: a number cut by the page break
+            return
         level3 = _INDEX_PREFIX.sub("", self._labels(st, vals))
         if not level3 or _PLACEHOLDER.match(fold(level3)):
             return  # a template placeholder row (`……`, `/`) or a bare label fragment
         op, unit = vals.get("op", ""), vals.get("unit", "")
+        qualitative = fold(op) == QUALITATIVE_OP
+        if qualitative:
+            unit = ""  # the value is a descriptor, whatever the unit column holds
         ind = Indicator(
             level1=None,
             level2=None,
@@ -361,7 +407,8 @@ class FormBuilder:
             confidence=min(c.confidence for c in cells),
             pages=[row.page],
         )
-        st.rows.append(_Pending(ind, st.l1, st.l2))
+        printed = {k: vals.get(k, "") for k in ("weight", "score")}
+        st.rows.append(_Pending(ind, st.l1, st.l2, qualitative, printed))
 
     def _labels(self, st: _FormState, vals: dict[str, str]) -> str:
         """Update the carried 一级/二级 groups from this row; return its 三级 name."""
@@ -409,6 +456,10 @@ class FormBuilder:
         for key in ("level3", "target", "actual", "deviation_reason"):
             if vals.get(key):
                 setattr(ind, key, getattr(ind, key) + vals[key])
+        for key in ("weight", "score"):
+            if vals.get(key) and last.numbers.get(key):
+                last.numbers[key] += vals[key]
+                setattr(ind, key, to_number(last.numbers[key]))
         if row.page not in ind.pages:
             ind.pages.append(row.page)
 
@@ -428,11 +479,25 @@ class FormBuilder:
             # fraction (`0.88` under `≥90%`) stays recognisable to the scorer
             ind.target_parsed = parse_value(ind.target)
             ind.actual_parsed = parse_value(ind.actual)
+            if pending.qualitative and ind.target_parsed.kind == "quantitative":
+                # 定性 | 100 | %: a descriptor the scorer must not read as a number to meet
+                ind.target_parsed = ParsedValue("qualitative", text=ind.target)
             form.indicators.append(ind)
-        order = list(self.vocab.fund_rows)
-        form.funds.sort(key=lambda f: order.index(f.item))
+        tpl = st.template
+        order = list(tpl.fund_rows)
+        form.funds.sort(key=lambda f: order.index(f.item) if f.item in order else len(order))
+        form.template, form.absent = tpl.name, list(tpl.absent)
+        form.fund_labels = dict(tpl.fund_labels)
         form.source.pages = sorted(st.pages)
         self.forms.append(form)
+
+
+def _number_piece(vals: dict[str, str]) -> bool:
+    """A row on top of a page with a weight or score but no value of its own, and one of the
+    two numbers missing: the rest of the row above, whose last digits the break carried over."""
+    has_value = any(vals.get(k) for k in ("target", "actual", "op"))
+    pieces = [to_number(vals.get(k, "")) for k in ("weight", "score")]
+    return not has_value and None in pieces
 
 
 def _all_numbers(cells: list[Cell]) -> bool:
@@ -471,4 +536,16 @@ def build_forms(doc: RawDocument) -> list[Form]:
     builder = FormBuilder(doc)
     for item in doc.items:
         builder.feed(item)
-    return check_forms(builder.finish(), doc)  # OCR readings doubted, re-read, corrected
+    forms = check_forms(builder.finish(), doc)  # OCR readings doubted, re-read, corrected
+    if forms and all(not f.funds and not f.indicators for f in forms):
+        # header labels alone, on a layout we know but do not read (a 项目申报表, Hubei's
+        # 项目决策/项目管理 form): no form, so NO_FORM_FOUND names the layout
+        if unsupported_layout(_texts(doc)) is not None:
+            return []
+    return forms
+
+
+def _texts(doc: RawDocument) -> list[str]:
+    return [it.text for it in doc.items if isinstance(it, TextLine)] + [
+        c.text for it in doc.items if isinstance(it, Row) for c in it.cells
+    ]

@@ -11,8 +11,6 @@ from importlib import resources
 from typing import Any
 
 _SPACE = re.compile(r"\s+")
-_PUNCT = re.compile(r"[:：;；,，。、.\-—_*·]+$")
-_PAREN = re.compile(r"[(（][^)）]*[)）]?")
 
 
 def fold(text: str | None) -> str:
@@ -27,12 +25,6 @@ class Vocabulary:
     level1: dict[str, dict[str, list[str]]]  # 一级 → framework → allowed 二级
     aliases: dict[str, str]
     level2_under: dict[str, dict[str, str]]
-    columns: dict[str, list[str]]
-    fund_columns: dict[str, list[str]]
-    fund_rows: dict[str, list[str]]
-    fields: dict[str, list[str]]
-    field_index: dict[str, str]  # folded printed label → field name
-    title_words: list[str]
     label_threshold: float
     header_threshold: float
 
@@ -51,11 +43,6 @@ class Vocabulary:
     def allowed_level2(self, level1: str) -> set[str]:
         return {n for names in self.level1.get(level1, {}).values() for n in names}
 
-    def field_of(self, text: str) -> str | None:
-        """Which header field a printed label names (项目名称 → project), if any."""
-        key = _PAREN.sub("", _PUNCT.sub("", fold(text)))
-        return self.field_index.get(key)
-
 
 @cache
 def load_vocabulary() -> Vocabulary:
@@ -68,12 +55,6 @@ def load_vocabulary() -> Vocabulary:
         level2_under={
             k: {fold(a): b for a, b in v.items()} for k, v in raw["level2_under"].items()
         },
-        columns=raw["columns"],
-        fund_columns=raw["fund_columns"],
-        fund_rows=raw["fund_rows"],
-        fields=raw["fields"],
-        field_index={fold(v): name for name, variants in raw["fields"].items() for v in variants},
-        title_words=raw["titles"]["words"],
         label_threshold=float(raw["repair"]["label_threshold"]),
         header_threshold=float(raw["repair"]["header_threshold"]),
     )

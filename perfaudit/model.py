@@ -26,6 +26,7 @@ class Cell:
     page: int  # 1-based
     bbox: BBox
     confidence: float = 1.0  # 1.0 for a text layer; the OCR score otherwise
+    ref: str | None = None  # workbook cell reference (`表1!G14`); None for pages
 
     @property
     def x_center(self) -> float:
@@ -64,6 +65,9 @@ class RawDocument:
     n_pages: int
     items: list[Item] = field(default_factory=list)
     ocr_pages: list[int] = field(default_factory=list)
+    kind: str = "pdf"  # pdf | xlsx | xls | docx | ofd | image (extract/sniff.py)
+    # for workbooks: what each page number is (sheet names, in workbook order)
+    page_names: dict[int, str] = field(default_factory=dict)
     # re-reads a cell of an OCR'd page (extract/reread.py): (page, bbox, numeric) → readings
     reader: CellReader | None = field(default=None, repr=False, compare=False)
 
@@ -123,9 +127,10 @@ class FundRow:
     page: int | None = None
     bbox: BBox | None = None
     confidence: float = 1.0
+    ref: str | None = None  # workbook cells of the row (`表1!A5:O5`)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "item": self.item,
             "initial_budget": self.initial_budget,
             "annual_budget": self.annual_budget,
@@ -136,6 +141,9 @@ class FundRow:
             "page": self.page,
             "bbox": _round_bbox(self.bbox),
         }
+        if self.ref is not None:
+            out["ref"] = self.ref
+        return out
 
 
 @dataclass
@@ -158,6 +166,7 @@ class Indicator:
     level1_match: float | None = None  # 0..100 similarity of the repair
     level2_match: float | None = None
     pages: list[int] = field(default_factory=list)  # all pages the row spans
+    ref: str | None = None  # workbook cells of the row (`表1!A14:O14`)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -183,6 +192,8 @@ class Indicator:
             out["level2_match"] = self.level2_match
         if len(self.pages) > 1:
             out["pages"] = self.pages
+        if self.ref is not None:
+            out["ref"] = self.ref
         return out
 
 
@@ -200,6 +211,7 @@ class Located:
     page: int | None = None
     bbox: BBox | None = None
     confidence: float = 1.0
+    ref: str | None = None  # workbook cell reference (`表1!B2`)
 
 
 @dataclass
@@ -238,6 +250,19 @@ class Form:
     grade: str | None = None
     where: dict[str, Located] = field(default_factory=dict)  # header fields, total, grade
     columns: list[str] = field(default_factory=list)  # canonical indicator columns found
+    # the layout family the form was read as (normalize/templates/*.toml), and what it prints
+    # beyond the national fields (CONTRACT.md "A form")
+    template: str | None = None
+    implementation: str | None = None  # 项目实施内容及过程概述
+    conclusion: str | None = None  # 评价结论
+    problems: str | None = None  # 存在问题
+    improvements: str | None = None  # 改进措施
+    project_leader: str | None = None  # 项目负责人
+    finance_leader: str | None = None  # 财务负责人
+    # template facts for the rules: cells the template does not print (`grade`: no GRADE
+    # rule, no MISSING_VALUE), and how it names the funds columns (for messages)
+    absent: list[str] = field(default_factory=list)
+    fund_labels: dict[str, str] = field(default_factory=dict)
     ocr_pages: list[int] = field(default_factory=list)  # pages of this form read by OCR
     doubts: list[Doubt] = field(default_factory=list)  # OCR readings in doubt (selfcheck.py)
 
@@ -245,7 +270,7 @@ class Form:
         return next((f for f in self.funds if f.item == item), None)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "source": asdict(self.source),
             "form": self.index,
             "title": self.title,
@@ -261,7 +286,23 @@ class Form:
             "total_weight": self.total_weight,
             "total_score": self.total_score,
             "grade": self.grade,
+            "template": self.template,
+            **{name: getattr(self, name) for name in TEMPLATE_FIELDS},
         }
+        refs = {name: loc.ref for name, loc in self.where.items() if loc.ref}
+        if refs:  # a workbook's header fields, total and grade: where each was read
+            out["refs"] = refs
+        return out
+
+
+TEMPLATE_FIELDS = (
+    "implementation",
+    "conclusion",
+    "problems",
+    "improvements",
+    "project_leader",
+    "finance_leader",
+)
 
 
 # ---------------------------------------------------------------- scoring ---

@@ -21,10 +21,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from perfaudit import __version__
+from perfaudit.extract.sniff import is_input
 from perfaudit.pipeline import export
 from perfaudit.pipeline.executors import ExecutorError, Limits, Task
 from perfaudit.pipeline.history import merge_waivers, waivers_from_workbook
 from perfaudit.pipeline.job import Options, collect, dask_module, discover, execute, run_job
+from perfaudit.pipeline.settle import SETTLE_ENV, default_settle
 from perfaudit.pipeline.state import LockedError
 from perfaudit.scoring.policy import PolicyError, builtin_policies, load_policy
 
@@ -66,6 +68,16 @@ def _seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"must be more than 0 seconds: {text}")
+    return value
+
+
+def _settle_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be 0 or more seconds: {text}")
     return value
 
 
@@ -117,7 +129,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="perfaudit",
-        description="Extract and audit 财政项目支出绩效自评表 (performance self-evaluation forms) from PDFs.",
+        description="Extract and audit 财政项目支出绩效自评表 (performance self-evaluation forms) from PDFs, Word and Excel files, scanned images and OFD.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -126,10 +138,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "extract",
-        help="PDFs → one JSON form per line",
+        help="input files → one JSON form per line",
         epilog="example: perfaudit extract samples/ -o forms.jsonl",
     )
-    p.add_argument("paths", nargs="+", type=Path, help="PDF files or folders (recursively)")
+    p.add_argument(
+        "paths",
+        nargs="+",
+        type=Path,
+        help="PDF, Word, Excel, image or OFD files, or folders (recursively)",
+    )
     p.add_argument(
         "-o", "--output", type=Path, required=True, help="FORMS.jsonl to write ('-' for stdout)"
     )
@@ -140,7 +157,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="extract, normalize, score → findings CSV",
         epilog="example: perfaudit audit samples/ -o findings.csv --forms forms.jsonl",
     )
-    p.add_argument("paths", nargs="+", type=Path, help="PDF files or folders (recursively)")
+    p.add_argument(
+        "paths",
+        nargs="+",
+        type=Path,
+        help="PDF, Word, Excel, image or OFD files, or folders (recursively)",
+    )
     p.add_argument("-o", "--output", type=Path, required=True, help="FINDINGS.csv to write")
     p.add_argument("--forms", type=Path, help="also write the forms as JSON lines here")
     _common(p)
@@ -165,9 +187,21 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("inbox", type=Path, help="folder people drop PDFs into")
+    p.add_argument(
+        "inbox",
+        type=Path,
+        help="folder people drop their forms into (PDF, Word, Excel, images, OFD)",
+    )
     p.add_argument(
         "--out", type=Path, required=True, help="OUTDIR for findings, forms, state, logs"
+    )
+    p.add_argument(
+        "--settle",
+        type=_settle_seconds,
+        default=default_settle(),
+        metavar="SECONDS",
+        help="leave a file modified within SECONDS for the next run: it may still be being "
+        f"copied (default {default_settle():g}; env {SETTLE_ENV}; 0 = read everything now)",
     )
     p.add_argument(
         "--waivers",
@@ -255,7 +289,12 @@ def _tasks(paths: list[Path]) -> list[Task]:
     missing = [p for p in paths if not p.exists()]
     if missing:
         raise FileNotFoundError(", ".join(str(p) for p in missing))
-    return [Task(str(real), display) for real, display in discover(paths)]
+    # a file named on the command line is read whatever it is; in folders, other types are skipped
+    return [
+        Task(str(real), display)
+        for real, display in discover(paths)
+        if real in paths or is_input(real)
+    ]
 
 
 @contextlib.contextmanager
@@ -321,6 +360,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     opts = _options(args)
     opts.waivers = args.waivers
+    opts.settle = args.settle
     if not args.inbox.is_dir():
         what = "is not a folder" if args.inbox.exists() else "does not exist"
         raise UsageError(f"perfaudit run: inbox {args.inbox} {what}")

@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from perfaudit.model import FINDING_COLUMNS, Finding, Form
+from perfaudit.scoring.policy import Policy, load_policy
+from perfaudit.scoring.projects import PROJECT_HISTORY_COLUMNS, history_columns
 
 FORMS_CSV_COLUMNS = [
     "file",
@@ -111,7 +113,16 @@ def recomputed_score(form: Form) -> float | None:
     return round((fund.score or 0.0) + sum(scores), 2) if fund else round(sum(scores), 2)
 
 
-def forms_csv_rows(forms: Iterable[Form], findings: list[Finding]) -> list[dict]:
+def forms_csv_rows(
+    forms: Iterable[Form],
+    findings: list[Finding],
+    earlier: Iterable[Form] = (),
+    policy: Policy | None = None,
+) -> list[dict]:
+    """One row per form: the contract's columns, then the project's history across years
+    (this run's forms and `earlier` ones remembered from past runs)."""
+    forms = list(forms)
+    history = history_columns(forms, earlier, policy or load_policy())
     counts: dict[tuple[str, int], dict[str, int]] = {}
     for f in findings:
         if f.form is not None:
@@ -134,16 +145,25 @@ def forms_csv_rows(forms: Iterable[Form], findings: list[Finding]) -> list[dict]
                 "errors": c["error"],
                 "warnings": c["warning"],
                 "infos": c["info"],
+                **history.get(
+                    (form.source.file, form.index), dict.fromkeys(PROJECT_HISTORY_COLUMNS)
+                ),
             }
         )
     return rows
 
 
-def write_forms_csv(path: Path, forms: Iterable[Form], findings: list[Finding]) -> None:
+def write_forms_csv(
+    path: Path,
+    forms: Iterable[Form],
+    findings: list[Finding],
+    earlier: Iterable[Form] | None = None,
+    policy: Policy | None = None,
+) -> None:
     with atomic_writer(path, "w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=FORMS_CSV_COLUMNS)
+        writer = csv.DictWriter(fh, fieldnames=FORMS_CSV_COLUMNS + PROJECT_HISTORY_COLUMNS)
         writer.writeheader()
-        for row in forms_csv_rows(forms, findings):
+        for row in forms_csv_rows(forms, findings, earlier or (), policy):
             writer.writerow({k: _cell(v) for k, v in row.items()})
 
 
@@ -194,29 +214,42 @@ def write_forms_jsonl(path: Path, forms: Iterable[Form]) -> None:
 
 
 def _fill_sheet(ws, columns: list[str], rows: Iterable[dict], widths: dict[str, int]) -> None:
-    """Header in bold, frozen, filtered; every text cell a string, never a formula."""
+    """Header in bold, frozen, filtered; every text cell a string, never a formula.
+
+    `ws` is a write-only sheet: rows stream to the file as they come, so a workbook of
+    100,000 findings does not hold a cell object per value in memory."""
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import TYPE_STRING
     from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
 
-    ws.append(columns)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
+    for c, col in enumerate(columns, start=1):  # widths and panes go before the first row
+        ws.column_dimensions[get_column_letter(c)].width = widths.get(col, 14)
+    ws.freeze_panes = "A2"
+    bold = Font(bold=True)
     wrap = Alignment(wrap_text=True, vertical="top")
-    for r, row in enumerate(rows, start=2):
-        for c, col in enumerate(columns, start=1):
+    header = []
+    for col in columns:
+        cell = WriteOnlyCell(ws, value=col)
+        cell.font = bold
+        header.append(cell)
+    ws.append(header)
+    n = 0
+    for row in rows:
+        out: list = []
+        for col in columns:
             value = row.get(col)
-            cell = ws.cell(row=r, column=c)
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                cell.value = value
-            elif value is not None:
-                cell.value = str(value)
-                cell.data_type = TYPE_STRING  # `=3(人)` stays text, whatever it starts with
+            if value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
+                out.append(value)
+                continue
+            cell = WriteOnlyCell(ws, value=str(value))
+            cell.data_type = TYPE_STRING  # `=3(人)` stays text, whatever it starts with
             if widths.get(col, 14) >= 40:
                 cell.alignment = wrap
-    for c, col in enumerate(columns, start=1):
-        ws.column_dimensions[ws.cell(row=1, column=c).column_letter].width = widths.get(col, 14)
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = ws.dimensions
+            out.append(cell)
+        ws.append(out)
+        n += 1
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{n + 1}"
 
 
 FINDING_WIDTHS = {"file": 28, "sha256": 12, "form": 6, "project": 24, "unit": 28, "rule": 24,
@@ -237,9 +270,8 @@ def write_findings_xlsx(
     (sheet `indicators`): frozen header, filters, widths; text always stored as text."""
     from openpyxl import Workbook
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "findings"
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("findings")
     columns = FINDING_COLUMNS + (extra or [])
     rows = ({c: f.row().get(c, getattr(f, c, None)) for c in columns} for f in findings)
     _fill_sheet(ws, columns, rows, FINDING_WIDTHS)

@@ -5,6 +5,11 @@ unit, project, year, rule, indicator and the finding's subject (the funds row,
 the missing field) — not the file's hash, so a re-exported PDF of the same form
 keeps its findings' keys. The state database remembers when each key was first
 seen, last seen and resolved; waivers set a finding aside until a date.
+
+Timestamps are stored in UTC; every date a person reads (`first_seen`, whether
+a finding is new "tonight", a waiver's last day, changes.csv's `date`) is the
+local calendar date (`TZ`): a run at 02:30 in Shanghai belongs to that morning,
+not to yesterday's UTC date.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import hashlib
 import json
 import sqlite3
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from perfaudit.model import FINDING_COLUMNS, Finding, Form
@@ -33,6 +38,17 @@ CREATE TABLE IF NOT EXISTS findings_seen (
     row TEXT NOT NULL
 );
 """
+
+
+def local_day(timestamp: str) -> str:
+    """The local calendar date (YYYY-MM-DD, from `TZ`) of a stored UTC timestamp
+    (`2026-12-01T18:30:00Z`); a bare date is already a day and is returned as is."""
+    if len(timestamp) <= 10:
+        return timestamp
+    moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    if moment.tzinfo is None:  # written before timestamps carried their zone: UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone().date().isoformat()
 
 
 def finding_key(finding: Finding, year: int | None) -> str:
@@ -167,6 +183,7 @@ def apply_waivers(findings: list[Finding], waivers: dict[str, Waiver], today: da
 class Changes:
     new: list[Finding]
     resolved: list[dict]  # the stored rows of findings gone tonight
+    day: str = ""  # the run's local date (changes.csv's `date` column)
 
 
 def update_history(db: sqlite3.Connection, findings: list[Finding], now: str) -> Changes:
@@ -179,17 +196,18 @@ def update_history(db: sqlite3.Connection, findings: list[Finding], now: str) ->
         )
     }
     current = {f.key for f in findings}
+    today = local_day(now)
     new = []
     for f in findings:
         first, resolved = known.get(f.key, (None, None))
         if first is None or resolved is not None:  # never seen, or came back after being fixed
             first = now
             new.append(f)
-        # people think in nights: a finding is new on the day it first appeared, so a second
-        # run the same day writes the same files
-        f.first_seen = first[:10]
+        # people think in nights: a finding is new on the (local) day it first appeared, so a
+        # second run the same morning writes the same files
+        f.first_seen = local_day(first)
         if f.status != "waived":
-            f.status = "new" if first[:10] == now[:10] else "open"
+            f.status = "new" if f.first_seen == today else "open"
         db.execute(
             "INSERT OR REPLACE INTO findings_seen (key, first_seen, last_seen, resolved_at, row) VALUES (?,?,?,NULL,?)",
             (f.key, first, now, _row_json(f)),
@@ -202,7 +220,9 @@ def update_history(db: sqlite3.Connection, findings: list[Finding], now: str) ->
         db.execute("UPDATE findings_seen SET resolved_at = ? WHERE key = ?", (now, key))
     db.commit()
     return Changes(
-        new=new, resolved=sorted(resolved_rows, key=lambda r: (r.get("file", ""), r.get("key", "")))
+        new=new,
+        resolved=sorted(resolved_rows, key=lambda r: (r.get("file", ""), r.get("key", ""))),
+        day=today,
     )
 
 
@@ -210,7 +230,7 @@ def _row_json(f: Finding) -> str:
     return json.dumps({c: getattr(f, c) for c in FINDING_COLUMNS + ["key"]}, ensure_ascii=False)
 
 
-CHANGES_COLUMNS = ["change", *FINDING_COLUMNS, "key"]
+CHANGES_COLUMNS = ["change", *FINDING_COLUMNS, "key", "date"]  # date: the run's local day
 
 
 def write_changes_csv(path: Path, changes: Changes) -> None:
@@ -219,9 +239,11 @@ def write_changes_csv(path: Path, changes: Changes) -> None:
         writer = csv.writer(fh)
         writer.writerow(CHANGES_COLUMNS)
         for f in changes.new:
-            writer.writerow(["new", *(_cell(getattr(f, c)) for c in CHANGES_COLUMNS[1:])])
+            cells = [_cell(getattr(f, c)) for c in CHANGES_COLUMNS[1:-1]]
+            writer.writerow(["new", *cells, changes.day])
         for row in changes.resolved:
-            writer.writerow(["resolved", *(_cell(row.get(c)) for c in CHANGES_COLUMNS[1:])])
+            cells = [_cell(row.get(c)) for c in CHANGES_COLUMNS[1:-1]]
+            writer.writerow(["resolved", *cells, changes.day])
 
 
 def _cell(value: object) -> object:

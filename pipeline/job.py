@@ -2,8 +2,10 @@
 
 A run, under an exclusive lock on OUTDIR:
 
-1. lists every file under INBOX and hashes it; a file whose path, content
-   and extraction code match a stored result is not processed again;
+1. lists every file under INBOX and hashes it; a file modified within
+   `settle` seconds, or changing while it is read, is deferred to the next
+   run (pipeline/settle.py); a file whose path, content and extraction code
+   match a stored result is not processed again;
 2. sends the others to isolated workers (local processes or a Dask
    cluster), storing each result in state.sqlite as it arrives;
 3. drops files that left INBOX, scores every current form, and writes all
@@ -30,6 +32,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from perfaudit.extract.document import sha256_of
+from perfaudit.extract.sniff import is_input
 from perfaudit.model import Finding, Form
 from perfaudit.pipeline import export
 from perfaudit.pipeline.executors import (
@@ -46,21 +49,27 @@ from perfaudit.pipeline.history import (
     apply_waivers,
     assign_keys,
     load_waivers,
+    local_day,
     update_history,
     write_changes_csv,
 )
+from perfaudit.pipeline.settle import Snapshot, snapshot, too_recent
 from perfaudit.pipeline.state import OutdirLock, State
 from perfaudit.pipeline.worker import FileResult, code_fingerprint, failed
 from perfaudit.scoring.engine import audit_forms, sort_findings
 from perfaudit.scoring.policy import Policy
+from perfaudit.scoring.projects import project_histories
 
 log = logging.getLogger("perfaudit")
 
 OUTPUTS = ("findings.csv", "findings.xlsx", "forms.jsonl", "forms.csv")
 REPORT = "report.html"
+REPORT_DIR = "report"  # a report past its size budget: index.html and a page per unit
+CROPS = "crops.sqlite"  # the report's pictures, kept so an unchanged night reuses them
 CHANGES = "changes.csv"  # tonight's new and resolved findings (also kept in runs/<ts>/)
 WAIVERS = "waivers.csv"  # in INBOX or OUTDIR: findings set aside by auditors
-REPORT_TIMEOUT = 900.0  # seconds allowed for writing report.html
+REPORT_TIMEOUT = 900.0  # seconds allowed for writing report.html ...
+REPORT_SECONDS_PER_FINDING = 0.01  # ... plus this much per finding (a big inbox's first night)
 SUMMARY_KEYS = (
     "started",
     "finished",
@@ -72,6 +81,7 @@ SUMMARY_KEYS = (
     "findings",
     "pages",
     "seconds",
+    "ignored",
 )
 
 
@@ -84,6 +94,9 @@ class Options:
     progress: bool = False
     client: object | None = None  # a connected distributed.Client to reuse (executor dask)
     waivers: Path | None = None  # besides INBOX/waivers.csv and OUTDIR/waivers.csv
+    # a file modified this recently is left for the next run (the CLI's default is 120 s;
+    # 0 here, so a program that has just written its inbox is not made to wait)
+    settle: float = 0.0
 
 
 def discover(paths: list[Path]) -> Iterator[tuple[Path, str]]:
@@ -222,10 +235,13 @@ class _TqdmHandler(logging.Handler):
             self.handleError(record)
 
 
-def collect(results: list[FileResult], policy: Policy) -> tuple[list[Form], list[Finding]]:
-    """All forms and all findings (fatal rows included) of a set of file results."""
+def collect(
+    results: list[FileResult], policy: Policy, earlier: list[Form] | None = None
+) -> tuple[list[Form], list[Finding]]:
+    """All forms and all findings (fatal rows included) of a set of file results; `earlier`:
+    forms remembered from past runs, to compare across years."""
     forms = [form for r in results for form in r.forms]
-    findings = audit_forms(forms, policy)
+    findings = audit_forms(forms, policy, earlier or [])
     findings.extend(r.fatal for r in results if r.fatal is not None)
     return forms, sort_findings(findings)
 
@@ -251,6 +267,8 @@ class RunSummary:
     resolved_findings: int = 0  # gone since the last run
     waived: int = 0  # set aside by a waiver: not counted in `findings`
     waiver_problems: list[str] = field(default_factory=list)
+    deferred: list[str] = field(default_factory=list)  # still being written: next run reads them
+    ignored: list[str] = field(default_factory=list)  # files of other types (.txt, .zip)
 
     def to_json(self) -> dict:
         return dict(self.__dict__)
@@ -258,6 +276,8 @@ class RunSummary:
     def line(self) -> str:
         sev = ", ".join(f"{k} {v}" for k, v in sorted(self.by_severity.items()))
         removed = f", {self.removed} removed" if self.removed else ""
+        removed += f", {len(self.deferred)} deferred" if self.deferred else ""
+        removed += f", {len(self.ignored)} ignored" if self.ignored else ""
         return (
             f"{self.files_seen} files ({self.processed} processed, {self.unchanged} unchanged, "
             f"{self.failed} unreadable{removed}), {self.forms} forms, {self.pages} pages, "
@@ -286,11 +306,35 @@ def run_job(inbox: Path, outdir: Path, policy: Policy, opts: Options) -> RunSumm
             current: dict[str, FileResult] = {}
             sources: dict[str, Path] = {}
             tasks: list[Task] = []
+            read_as: dict[str, Snapshot] = {}  # each task's file as it was hashed
+            now = time.time()
+
+            def defer(display: str, why: str) -> None:
+                # keep what an earlier run read from this path, so its findings stay current
+                summary.deferred.append(display)
+                sources.pop(display, None)
+                log.info("%s: deferred to the next run: %s", display, why)
+                previous = state.stored(display)
+                if previous is not None:
+                    current[display] = previous
+
             for real, display in discover([inbox]):
                 if _is_own_output(real, inbox, outdir) or display == WAIVERS:
                     continue  # our own outputs, and the auditors' waivers, are not input
+                if not is_input(real):
+                    log.info(
+                        "%s: not a form file type (PDF, Word, Excel, image, OFD); ignored", display
+                    )
+                    summary.ignored.append(display)
+                    continue
                 summary.files_seen += 1
                 sources[display] = real
+                before = snapshot(real)
+                age = too_recent(before, opts.settle, now) if before is not None else None
+                if before is None or age is not None:
+                    why = "gone" if before is None else f"modified {age:.0f} s ago"
+                    defer(display, f"{why} (--settle {opts.settle:g} s)")
+                    continue
                 try:
                     sha = sha256_of(real)
                 except OSError as exc:
@@ -299,25 +343,42 @@ def run_job(inbox: Path, outdir: Path, policy: Policy, opts: Options) -> RunSumm
                         display, "", "CORRUPT", f"文件无法读取：{exc.strerror}", str(exc)
                     )
                     continue
+                if snapshot(real) != before:
+                    defer(display, "changed while being read")
+                    continue
                 cached = state.cached(display, sha, fingerprint, opts.limits.timeout)
                 if cached is not None:
                     current[display] = cached
                     summary.unchanged += 1
                 else:
                     tasks.append(Task(str(real), display, sha))
+                    read_as[display] = before
 
             def keep(result: FileResult) -> None:
+                if snapshot(tasks_by_name[result.file].path) != read_as[result.file]:
+                    defer(result.file, "changed while being read")  # the result may be torn
+                    return
                 # the outputs are built from what the state returns, so this run and a
                 # rerun that reads the result back write byte-identical files
                 current[result.file] = state.store(result, fingerprint, opts.limits.timeout)
 
+            tasks_by_name = {t.display: t for t in tasks}
             execute(tasks, opts, on_done=keep)
             state.commit()
+            late = set(summary.deferred)
+            tasks = [t for t in tasks if t.display not in late]
             summary.processed = len(tasks)
+            if summary.deferred:
+                log.warning(
+                    "%d file(s) still being written, left for the next run: %s",
+                    len(summary.deferred),
+                    ", ".join(summary.deferred[:5]) + (" …" if len(summary.deferred) > 5 else ""),
+                )
             removed = state.forget_except(set(current))
             summary.removed = len(removed)
             results = [current[k] for k in sorted(current)]
-            forms, findings = collect(results, policy)
+            earlier = state.remember_forms([f for r in results for f in r.forms], summary.started)
+            forms, findings = collect(results, policy, earlier)
             history = _history(state, inbox, outdir, opts, forms, findings, summary)
             changes = {
                 "new": [t.display for t in tasks if t.display not in known],
@@ -334,6 +395,8 @@ def run_job(inbox: Path, outdir: Path, policy: Policy, opts: Options) -> RunSumm
                 report=(results, sources, changes, policy),
                 limits=opts.limits,
                 history=history,
+                earlier=earlier,
+                policy=policy,
             )
             summary.failed = sum(
                 1 for r in results if r.fatal is not None and r.fatal.rule != "NO_FORM_FOUND"
@@ -384,7 +447,7 @@ def _history(
         for problem in problems:
             log.warning("waivers: %s", problem)
         summary.waiver_problems.extend(problems)
-    apply_waivers(findings, waivers, date.fromisoformat(summary.started[:10]))
+    apply_waivers(findings, waivers, date.fromisoformat(local_day(summary.started)))
     changes = update_history(state.db, findings, summary.started)
     summary.new_findings = len(changes.new)
     summary.resolved_findings = len(changes.resolved)
@@ -398,6 +461,8 @@ def write_outputs(
     report: tuple | None = None,
     limits: Limits | None = None,
     history: Changes | None = None,
+    earlier: list[Form] | None = None,
+    policy: Policy | None = None,
 ) -> None:
     """Write every output into a staging folder, then rename each into OUTDIR.
 
@@ -405,6 +470,7 @@ def write_outputs(
     outputs from this run and some from the previous one, and the next run
     rewrites them all. `report` = (results, sources, changes, policy) also
     writes report.html; a failure there is logged and costs only that page.
+    `earlier` (forms remembered from past runs) feeds forms.csv's history columns.
     """
     staging = outdir / f".staging-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
@@ -414,21 +480,25 @@ def write_outputs(
         export.write_findings_csv(staging / "findings.csv", findings, extra=extra)
         export.write_findings_xlsx(staging / "findings.xlsx", findings, extra=extra, forms=forms)
         export.write_forms_jsonl(staging / "forms.jsonl", forms)
-        export.write_forms_csv(staging / "forms.csv", forms, findings)
+        export.write_forms_csv(staging / "forms.csv", forms, findings, earlier, policy)
         export.write_indicators_csv(staging / "indicators.csv", forms)
         names = [*OUTPUTS, "indicators.csv"]
         if history is not None:
             write_changes_csv(staging / CHANGES, history)
             names.append(CHANGES)
-        if report is not None and _write_report(
-            staging / REPORT, forms, findings, *report, limits=limits
-        ):
-            names.append(REPORT)
+        if report is not None:
+            names += _write_report(
+                staging / REPORT, forms, findings, *report, limits=limits, cache=outdir / CROPS,
+                earlier=earlier,
+            )  # fmt: skip
         mode = _file_mode()
         for name in names:
-            os.chmod(staging / name, mode)  # mkstemp made it 0600; people need to read it
+            for written in _files_under(staging / name):
+                os.chmod(written, mode)  # mkstemp made it 0600; people need to read it
         for name in names:
-            os.replace(staging / name, outdir / name)
+            _replace(staging / name, outdir / name)
+        if REPORT in names and REPORT_DIR not in names:  # one page again: split pages are stale
+            shutil.rmtree(outdir / REPORT_DIR, ignore_errors=True)
         _fsync_dir(outdir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -443,8 +513,11 @@ def _write_report(
     changes: dict,
     policy: Policy,
     limits: Limits | None = None,
-) -> bool:
-    """report.html, the page for people; False (and a log line) if it could not be made.
+    cache: Path | None = None,
+    earlier: list[Form] | None = None,
+) -> list[str]:
+    """report.html (and report/ when it is split per unit), the pages for people; the names
+    written beside `path`, none (and a log line) if they could not be made.
 
     It renders crops of the source PDFs with PDFium, in the driver: so it runs
     in a forked child with a time and memory limit, where a hang or a crash on
@@ -453,22 +526,44 @@ def _write_report(
     try:
         from perfaudit.pipeline import report
     except ImportError:
-        return False
+        return []
     limits = limits or Limits()
 
     def write() -> None:
-        report.write_report(path, results, forms, findings, sources, changes, policy=policy)
+        histories = project_histories(forms, earlier or [], policy)
+        report.write_site(
+            path, results, forms, findings, sources, changes, policy=policy, cache_path=cache,
+            histories=histories,
+        )  # fmt: skip
 
+    started = time.perf_counter()
     why = call_isolated(
         write,
-        timeout=REPORT_TIMEOUT,
+        timeout=REPORT_TIMEOUT + REPORT_SECONDS_PER_FINDING * len(findings),
         memory_mb=max(limits.memory_mb, 2048) if limits.memory_mb else 0,
         what="report.html",
     )
     if why is not None or not path.is_file():
         log.error("report.html not updated: writing it %s", why or "left no file")
-        return False
-    return True
+        return []
+    log.info("report written in %.1fs", time.perf_counter() - started)
+    return [REPORT, REPORT_DIR] if (path.parent / REPORT_DIR).is_dir() else [REPORT]
+
+
+def _files_under(path: Path) -> list[Path]:
+    return [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else [path]
+
+
+def _replace(src: Path, dst: Path) -> None:
+    """os.replace, and for a folder (report/) the old one moved aside first, then removed."""
+    if not src.is_dir():
+        os.replace(src, dst)
+        return
+    old = dst.with_name(f".old-{dst.name}-{os.getpid()}")
+    if dst.exists():
+        os.replace(dst, old)
+    os.replace(src, dst)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def _file_mode() -> int:
@@ -493,7 +588,7 @@ def _fsync_dir(folder: Path) -> None:
 
 def _clean_leftovers(outdir: Path) -> None:
     """Staging folders and temp files of a killed run (we hold the lock: nobody else writes)."""
-    for leftover in outdir.glob(".staging-*"):
+    for leftover in [*outdir.glob(".staging-*"), *outdir.glob(".old-*")]:
         shutil.rmtree(leftover, ignore_errors=True)
     for folder in (outdir, outdir / "runs"):
         for tmp in folder.glob(".*.tmp"):

@@ -11,9 +11,15 @@ crashes on old rows nor silently reuses what older code extracted.
 when it finishes ('completed'); a run found still 'running' by the next one
 was killed and is marked 'interrupted'.
 
+`remembered_forms`: one form per project, unit and year, kept after its file
+left INBOX, so that next year's form can be compared with it (TARGET_LOWERED,
+TEXT_REPEATED). A form of INBOX replaces the remembered one of its project-year.
+It survives a schema change of the other tables; it is the one thing the state
+holds that the inbox may no longer have.
+
 Results are stored as they arrive (committed at least every COMMIT_SECONDS),
 so a killed run loses at most the files in flight; the next run reuses the
-rest. The state is a cache of work done, never the only copy of anything:
+rest. Apart from the remembered forms, the state is a cache of work done:
 a state.sqlite that is not a database is moved aside and the files are
 processed again.
 """
@@ -33,7 +39,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from perfaudit.model import Form
+from perfaudit.normalize.vocabulary import fold
 from perfaudit.pipeline.worker import FileResult
+from perfaudit.scoring.timeline import project_key
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +73,17 @@ CREATE TABLE IF NOT EXISTS runs (
     fingerprint TEXT,
     summary TEXT                    -- summary.json's content
 );
+CREATE TABLE IF NOT EXISTS remembered_forms (
+    unit TEXT NOT NULL,             -- folded 实施单位
+    project TEXT NOT NULL,          -- the project's name as matched across years
+    year INTEGER NOT NULL,
+    file TEXT NOT NULL,             -- where it was last read
+    form_index INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    seen_at TEXT NOT NULL,          -- UTC time of the last run that had it in INBOX
+    form TEXT NOT NULL,             -- the Form as JSON
+    PRIMARY KEY (unit, project, year)
+);
 """
 
 
@@ -81,6 +101,10 @@ def _now() -> str:
 def encode_result(result: FileResult) -> str:
     """A FileResult as JSON text (every field of every dataclass in it)."""
     return json.dumps(dataclasses.asdict(result), ensure_ascii=False, separators=(",", ":"))
+
+
+def _form_json(form: Form) -> str:
+    return json.dumps(dataclasses.asdict(form), ensure_ascii=False, separators=(",", ":"))
 
 
 def decode_result(text: str) -> FileResult:
@@ -199,6 +223,18 @@ class State:
             return None
         return None if result.transient else result
 
+    def stored(self, path: str) -> FileResult | None:
+        """What the last run that read `path` stored, whatever its content was (None: nothing
+        usable): a file being rewritten keeps its previous result until it has settled."""
+        row = self.db.execute("SELECT result FROM files WHERE path = ?", (path,)).fetchone()
+        if row is None:
+            return None
+        try:
+            result = decode_result(row[0])
+        except (ValueError, KeyError, TypeError):
+            return None
+        return None if result.transient else result
+
     def store(
         self, result: FileResult, fingerprint: str, timeout: float | None = None
     ) -> FileResult:
@@ -239,6 +275,36 @@ class State:
         self.db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in gone])
         self.commit()
         return gone
+
+    # ------------------------------------------------------ remembered ---
+
+    def remember_forms(self, forms: list[Form], seen_at: str) -> list[Form]:
+        """Keep tonight's forms for the years to come; return the remembered forms of other
+        project-years (last year's, whose files may have left INBOX). Of two forms of one
+        project-year in INBOX, the first by file and position is kept."""
+        keys = set()
+        for form in sorted(forms, key=lambda f: (f.source.file, f.index)):
+            key = (fold(form.unit), project_key(form.project), form.year)
+            if not key[0] or not key[1] or form.year is None or key in keys:
+                continue
+            keys.add(key)
+            self.db.execute(
+                "INSERT OR REPLACE INTO remembered_forms (unit, project, year, file, form_index,"
+                " sha256, seen_at, form) VALUES (?,?,?,?,?,?,?,?)",
+                (*key, form.source.file, form.index, form.source.sha256, seen_at, _form_json(form)),
+            )
+        self.commit()
+        earlier = []
+        for unit, project, year, file, text in self.db.execute(
+            "SELECT unit, project, year, file, form FROM remembered_forms ORDER BY unit, project, year"
+        ):
+            if (unit, project, year) in keys:
+                continue
+            try:
+                earlier.append(_decode(Form, json.loads(text)))
+            except (ValueError, KeyError, TypeError) as exc:
+                log.info("remembered form of %s (%s) unusable: %s", file, year, exc)
+        return earlier
 
     # ------------------------------------------------------------ runs ---
 

@@ -24,9 +24,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import IO
 
-from perfaudit.extract.document import ReadError, check_header, read_document, sha256_of
+from perfaudit.extract.document import ReadError, read_document, read_input, sha256_of
+from perfaudit.extract.sniff import PDF, claimed_kind
 from perfaudit.model import Finding, Form, RawDocument, Row, TextLine
 from perfaudit.normalize.forms import build_forms
+from perfaudit.normalize.layouts import unsupported_layout
 from perfaudit.scoring.engine import fatal
 
 log = logging.getLogger(__name__)
@@ -56,14 +58,21 @@ def _no_form_message(doc: RawDocument) -> str:
     """Say what the file is when it is a look-alike: a 绩效目标表 holds targets, not results."""
     texts = [it.text for it in doc.items if isinstance(it, TextLine)]
     texts += [c.text for it in doc.items if isinstance(it, Row) for c in it.cells[:1]]
+    # a workbook counts sheets, an image file its images
+    pages = {"xlsx": "个工作表", "xls": "个工作表", "image": "张图片"}.get(doc.kind, "页")
     if any("绩效目标表" in "".join(t.split()) for t in texts):
         return (
-            f"文件可以打开（共{doc.n_pages}页），其中是绩效目标表（只有目标值，没有完成值和得分），"
+            f"文件可以打开（共{doc.n_pages}{pages}），其中是绩效目标表（只有目标值，没有完成值和得分），"
             "不是绩效自评表，未审核"
+        )
+    layout = unsupported_layout(texts)  # a layout family known but not read yet
+    if layout is not None:
+        return (
+            f"文件可以打开（共{doc.n_pages}页），其中是{layout.description}，该表式尚不支持，未审核"
         )
     if doc.n_pages == 0:
         return "文件可以打开，但没有任何页面"
-    return f"文件可以打开（共{doc.n_pages}页），但未找到绩效自评表"
+    return f"文件可以打开（共{doc.n_pages}{pages}），但未找到绩效自评表"
 
 
 def failed(display: str, sha256: str, rule: str, message: str, detail: str = "") -> FileResult:
@@ -84,13 +93,14 @@ def process_file(
         return failed(display, "", "CORRUPT", f"文件无法读取：{exc.strerror}", str(exc))
     repaired = False
     try:
-        check_header(path)
         try:
-            doc = read_document(path, display_path=display, sha256=digest)
+            doc = read_input(path, display_path=display, sha256=digest)
         except ReadError as err:
+            if claimed_kind(path) not in (PDF, None):
+                raise
             doc = _read_rebuilt_copy(path, display, digest, err)
             repaired = True
-        forms = build_forms(doc)
+        forms = forms_of(doc)
     except ReadError as err:
         result = failed(display, digest, err.rule, err.message, err.detail)
     except MemoryError:
@@ -112,6 +122,49 @@ def process_file(
             result.fatal = fatal(display, digest, "NO_FORM_FOUND", _no_form_message(doc))
     result.seconds = time.perf_counter() - start
     return result
+
+
+def forms_of(doc: RawDocument) -> list[Form]:
+    """The document's forms; a workbook's sheets each on their own (a form never spans
+    sheets, and a notes sheet after a form must not be read into it). Workbook values
+    keep their cell references."""
+    if doc.kind not in ("xlsx", "xls"):
+        return build_forms(doc)
+    forms: list[Form] = []
+    for page in sorted({it.page for it in doc.items}):
+        part = RawDocument(
+            doc.path, doc.sha256, doc.n_pages, [i for i in doc.items if i.page == page]
+        )
+        for form in build_forms(part):
+            form.index = len(forms) + 1
+            forms.append(form)
+    _attach_refs(forms, doc)
+    return forms
+
+
+def _attach_refs(forms: list[Form], doc: RawDocument) -> None:
+    """Cell references beside the bboxes: a row's span (`表1!A14:O14`), a field's cell."""
+    at: dict[tuple[int, tuple], str] = {}
+    for item in doc.items:
+        if not isinstance(item, Row):
+            continue
+        refs = [c.ref for c in item.cells if c.ref]
+        for cell in item.cells:
+            if cell.ref:
+                at[(cell.page, cell.bbox)] = cell.ref
+        if refs:
+            at[(item.page, item.bbox)] = _span(refs)
+    for form in forms:
+        for record in [*form.funds, *form.indicators, *form.where.values()]:
+            if record.bbox is not None and record.page is not None:
+                record.ref = at.get((record.page, tuple(record.bbox)), record.ref)
+
+
+def _span(refs: list[str]) -> str:
+    """`表1!A14`, `表1!O14` → `表1!A14:O14` (the first and last cell of a row)."""
+    if len(refs) == 1:
+        return refs[0]
+    return f"{refs[0]}:{refs[-1].rsplit('!', 1)[-1]}"
 
 
 def _read_rebuilt_copy(path: Path, display: str, digest: str, err: ReadError) -> RawDocument:
@@ -163,7 +216,16 @@ _FINGERPRINT: str | None = None
 # normalization code, the model, this module, and the PDF libraries. Scoring is
 # not here: findings are recomputed from the stored forms on every run.
 _CODE_PACKAGES = ("perfaudit", "perfaudit.extract", "perfaudit.normalize")
-_LIBRARIES = ("pdfplumber", "pdfminer.six", "pypdfium2", "rapidfuzz")
+_LIBRARIES = (
+    "pdfplumber",
+    "pdfminer.six",
+    "pypdfium2",
+    "xlrd",
+    "rapidfuzz",
+    "openpyxl",
+    "python-docx",
+    "pillow",
+)
 RESULT_SCHEMA = "1"
 
 

@@ -35,6 +35,14 @@ SEVERITY = {
     "MISSING_VALUE": "warning",
     "UNPARSEABLE_VALUE": "info",
     "LOW_CONFIDENCE": "info",
+    "TARGET_LOWERED": "warning",
+    "TEXT_REPEATED": "info",
+    "OVERACHIEVED_NO_REASON": "info",
+    "FRAMEWORK_MIXED": "warning",
+    "INPUT_AS_OUTCOME": "info",
+    "VAGUE_TARGET": "info",
+    "WEIGHT_SPLIT": "info",
+    "GOAL_CONTRADICTS": "warning",
     "NO_FORM_FOUND": "fatal",
     "ENCRYPTED": "fatal",
     "CORRUPT": "fatal",
@@ -66,10 +74,12 @@ class Ctx:
         expected: str = "",
         found: str = "",
         subject: str | None = None,
+        severity: str | None = None,
     ) -> Finding:
         """`subject` tells apart findings of one rule on one indicator (the funds row, the
         missing field); it goes into the finding's stable key, so it must not be a number
-        that changes when a form is corrected. By default: `expected` when it is a label."""
+        that changes when a form is corrected. By default: `expected` when it is a label.
+        `severity` replaces the table's where the policy says so (OVERACHIEVED_NO_REASON)."""
         form = self.form
         if subject is None:
             subject = "" if _NUMERIC.match(expected) else expected
@@ -83,7 +93,7 @@ class Ctx:
             project=form.project,
             unit=form.unit,
             rule=rule,
-            severity=SEVERITY[rule],
+            severity=severity or SEVERITY[rule],
             indicator=indicator.level3 if indicator is not None else "",
             page=page,
             expected=expected,

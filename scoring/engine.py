@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from perfaudit.model import Finding, Form
-from perfaudit.scoring import doubt, funds, indicators, labels, totals
+from perfaudit.scoring import design, doubt, funds, indicators, labels, text, totals
 from perfaudit.scoring.across import duplicate_indicator
 from perfaudit.scoring.context import SEVERITY, Ctx
 from perfaudit.scoring.policy import Policy, load_policy
+from perfaudit.scoring.years import across_years
 
 FormRule = Callable[[Ctx], Iterable[Finding]]
 
 FORM_RULES: list[FormRule] = [*funds.RULES, *totals.RULES, *labels.RULES, *indicators.RULES]
+FORM_RULES += [*design.RULES, *text.RULES]  # the deeper checks (issue #19)
 
 SEVERITY_ORDER = {"fatal": 0, "error": 1, "warning": 2, "info": 3, "review": 2.5}
 
@@ -24,11 +26,15 @@ def audit_form(form: Form, policy: Policy | None = None) -> list[Finding]:
     return doubt.apply(ctx, found)  # a finding resting on an OCR doubt: severity `review`
 
 
-def audit_forms(forms: list[Form], policy: Policy | None = None) -> list[Finding]:
-    """Single-form rules on each form, then the rules across forms (DUPLICATE_INDICATOR)."""
+def audit_forms(
+    forms: list[Form], policy: Policy | None = None, earlier: Sequence[Form] = ()
+) -> list[Finding]:
+    """Single-form rules on each form, then the rules across forms (DUPLICATE_INDICATOR) and
+    across years (TARGET_LOWERED, TEXT_REPEATED; `earlier`: forms remembered from past runs)."""
     policy = policy or load_policy()
     out = [f for form in forms for f in audit_form(form, policy)]
     out.extend(duplicate_indicator(forms, policy))
+    out.extend(across_years(forms, earlier, policy))
     return sort_findings(out)
 
 

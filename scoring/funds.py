@@ -8,8 +8,13 @@ from collections.abc import Iterator
 from perfaudit.model import Finding, FundRow
 from perfaudit.scoring.context import Ctx, fmt
 
-TOTAL, SUBROWS = "年度资金总额", ("当年财政拨款", "上年结转资金", "其他资金")
+TOTAL = "年度资金总额"
 MONEY = {"initial_budget": "年初预算数", "annual_budget": "全年预算数", "executed": "全年执行数"}
+
+
+def label(ctx: Ctx, key: str) -> str:
+    """How the form's template names a funds column (Sichuan: 调整后预算数 for 全年预算数)."""
+    return ctx.form.fund_labels.get(key) or MONEY.get(key, key)
 
 
 def rate_interval(budget: float, executed: float, tol: float) -> tuple[float, float] | None:
@@ -54,8 +59,9 @@ def fund_rate(ctx: Ctx) -> Iterator[Finding]:
         exact = row.executed / row.annual_budget * 100
         yield ctx.finding(
             "FUND_RATE",
-            f"{row.item}执行率填报{fmt(row.execution_rate)}%，按全年执行数{fmt(row.executed)}÷"
-            f"全年预算数{fmt(row.annual_budget)}应为{fmt(exact)}%",
+            f"{row.item}执行率填报{fmt(row.execution_rate)}%，按{label(ctx, 'executed')}"
+            f"{fmt(row.executed)}÷{label(ctx, 'annual_budget')}{fmt(row.annual_budget)}"
+            f"应为{fmt(exact)}%",
             page=row.page,
             subject=row.item,
             bbox=row.bbox,
@@ -94,7 +100,7 @@ def fund_score(ctx: Ctx) -> Iterator[Finding]:
     expected = row.weight * min(max(shown, 0.0), 100.0) / 100
     yield ctx.finding(
         "FUND_SCORE",
-        f"预算执行率得分填报{fmt(row.score)}分，按分值{fmt(row.weight)}×执行率"
+        f"预算执行率得分填报{fmt(row.score)}分，按{label(ctx, 'weight')}{fmt(row.weight)}×执行率"
         f"{fmt(min(shown, 100.0))}%应得{fmt(expected)}分",
         page=row.page,
         subject=row.item,
@@ -105,13 +111,14 @@ def fund_score(ctx: Ctx) -> Iterator[Finding]:
 
 
 def fund_sum(ctx: Ctx) -> Iterator[Finding]:
-    """FUND_SUM (error): 年度资金总额 ≠ 当年财政拨款 + 上年结转资金 + 其他资金, in any money column."""
+    """FUND_SUM (error): 年度资金总额 ≠ 当年财政拨款 + 上年结转资金 + 其他资金, in any money column
+    (the sub-rows are whatever the form's template prints: Sichuan adds 财政专户管理资金, 单位资金)."""
     total = ctx.form.fund(TOTAL)
-    parts = [ctx.form.fund(item) for item in SUBROWS]
-    parts = [p for p in parts if p is not None]
+    parts = [row for row in ctx.form.funds if row.item != TOTAL]
     if total is None or not parts:
         return
-    for key, name in MONEY.items():
+    for key in MONEY:
+        name = label(ctx, key)
         values = [getattr(p, key) for p in parts]
         printed = getattr(total, key)
         if printed is None or all(v is None for v in values):
@@ -138,7 +145,8 @@ def fund_overspend(ctx: Ctx) -> Iterator[Finding]:
         if row.executed > row.annual_budget + ctx.policy.amount_tol:
             yield ctx.finding(
                 "FUND_OVERSPEND",
-                f"{row.item}全年执行数{fmt(row.executed)}超过全年预算数{fmt(row.annual_budget)}，"
+                f"{row.item}{label(ctx, 'executed')}{fmt(row.executed)}超过"
+                f"{label(ctx, 'annual_budget')}{fmt(row.annual_budget)}，"
                 "请核实是否超预算支出",
                 page=row.page,
                 subject=row.item,
@@ -156,7 +164,8 @@ def fund_zero_budget(ctx: Ctx) -> Iterator[Finding]:
         if (row.executed or 0) > 0 or (row.score or 0) > 0:
             yield ctx.finding(
                 "FUND_ZERO_BUDGET",
-                f"{row.item}全年预算数为0，但全年执行数为{fmt(row.executed)}、得分为{fmt(row.score)}，执行率无法计算",
+                f"{row.item}{label(ctx, 'annual_budget')}为0，但{label(ctx, 'executed')}为"
+                f"{fmt(row.executed)}、得分为{fmt(row.score)}，执行率无法计算",
                 page=row.page,
                 subject=row.item,
                 bbox=row.bbox,

@@ -144,6 +144,33 @@ def target_too_low(ctx: Ctx) -> Iterator[Finding]:
             )
 
 
+def overachieved_no_reason(ctx: Ctx) -> Iterator[Finding]:
+    """OVERACHIEVED_NO_REASON (info): actual ≥ 130 % of a ≥/> target and 偏差原因分析 is empty
+    (DOMAIN §3.5; `warning` under a policy that requires it)."""
+    if ctx.form.columns and "deviation_reason" not in ctx.form.columns:
+        return  # the template prints no 偏差原因 column (Chongqing): nothing could be written
+    ratio = ctx.policy.too_low_ratio
+    for ind in ctx.form.indicators:
+        pair = quantities(ind.target_parsed, ind.actual_parsed)
+        if (
+            pair is None
+            or ind.target_parsed.op not in (">=", ">")
+            or (ind.deviation_reason or "").strip()
+        ):
+            continue
+        target, actual = pair
+        if target > 0 and actual >= ratio * target - 1e-9:
+            yield ctx.finding(
+                "OVERACHIEVED_NO_REASON",
+                f"实际完成值{_q(actual, ind.actual_parsed.unit or ind.target_parsed.unit)}达到年度指标值"
+                f"{_target(ind.target_parsed)}的{actual / target * 100:.0f}%，超额完成却未填写偏差原因分析",
+                indicator=ind,
+                expected="偏差原因",
+                found="空",
+                severity=ctx.policy.overachieved_severity,
+            )
+
+
 def _tiers(ctx: Ctx) -> Iterator[tuple[Indicator, str, float]]:
     for ind in ctx.form.indicators:
         a = ind.actual_parsed
@@ -253,6 +280,8 @@ def missing_value(ctx: Ctx) -> Iterator[Finding]:
         labels = {"annual_budget": "全年预算数", "executed": "全年执行数", "weight": "分值",
                   "execution_rate": "执行率", "score": "得分"}  # fmt: skip
         for key, label in labels.items():
+            if f"fund_{key}" in form.absent:
+                continue  # the form's template prints no such cell (Chongqing: no 分值/得分)
             if getattr(total, key) is None:
                 yield ctx.finding(
                     "MISSING_VALUE",
@@ -343,6 +372,7 @@ RULES = [
     under_scored,
     target_met_low_score,
     target_too_low,
+    overachieved_no_reason,
     qualitative_band,
     qualitative_boundary,
     missing_deviation_reason,

@@ -7,7 +7,7 @@ live in scoring/policies/; a user's file overrides only the keys it sets.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,33 @@ from typing import Any
 
 class PolicyError(ValueError):
     """A policy file that cannot be used (bad TOML, unknown shape)."""
+
+
+@dataclass(frozen=True)
+class WeightSplit:
+    """WEIGHT_SPLIT: the 一级 weights a form should give, and how far it may stray.
+    A share's key is one or more 一级 labels joined by `+`, or FUNDS_SHARE for the funds row."""
+
+    shares: dict[str, float]
+    tolerance: float
+
+
+FUNDS_SHARE = "预算执行"
+
+
+@dataclass(frozen=True)
+class GoalPolicy:
+    """GOAL_CONTRADICTS: a claim of full execution or completion contradicts a rate below this (%)."""
+
+    full_rate: float = 99.5
+
+
+@dataclass(frozen=True)
+class YearsPolicy:
+    """TARGET_LOWERED / TEXT_REPEATED: matching one project across years."""
+
+    project_similarity: float = 90.0  # rapidfuzz ratio of the normalised project names
+    min_text_chars: int = 10  # shorter texts (`无`, `未发生`) are not evidence of copying
 
 
 @dataclass(frozen=True)
@@ -32,6 +59,11 @@ class Policy:
     reverse_formulas: list[str]
     required_level1: list[str]
     low_confidence: float
+    # the deeper checks (CONTRACT.md TARGET_LOWERED … GOAL_CONTRADICTS); defaults = national
+    overachieved_severity: str = "info"
+    weight_split: WeightSplit = field(default_factory=lambda: WeightSplit({}, 0.0))
+    goal: GoalPolicy = field(default_factory=lambda: GoalPolicy())
+    years: YearsPolicy = field(default_factory=lambda: YearsPolicy())
 
     def grade_for(self, total: float) -> str:
         for grade, lower in self.grades:
@@ -89,6 +121,7 @@ def load_policy(path: str | Path | None = None) -> Policy:
 
 
 REVERSE_FORMULAS = {"linear", "ratio"}  # 1-(a-t)/t (national), t/a (local filling notes)
+SEVERITIES = {"info", "warning"}  # what a policy may make of a rule that may be either
 
 
 def _build(raw: dict[str, Any]) -> Policy:
@@ -113,4 +146,27 @@ def _build(raw: dict[str, Any]) -> Policy:
         reverse_formulas=reverse,
         required_level1=list(raw["rules"]["required_level1"]),
         low_confidence=float(raw["ocr"]["low_confidence"]),
+        **_deeper(raw),
     )
+
+
+def _deeper(raw: dict[str, Any]) -> dict[str, Any]:
+    """The settings of the deeper checks; a policy file without them keeps the defaults."""
+    severity = str(raw.get("overachieved", {}).get("severity", "info"))
+    if severity not in SEVERITIES:
+        raise ValueError(f"[overachieved] severity must be one of {sorted(SEVERITIES)}")
+    split = raw.get("weight_split", {})
+    goal = raw.get("goal", {})
+    years = raw.get("years", {})
+    return {
+        "overachieved_severity": severity,
+        "weight_split": WeightSplit(
+            {str(k): float(v) for k, v in split.get("shares", [])},
+            float(split.get("tolerance", 0.0)),
+        ),
+        "goal": GoalPolicy(float(goal.get("full_rate", GoalPolicy.full_rate))),
+        "years": YearsPolicy(
+            float(years.get("project_similarity", YearsPolicy.project_similarity)),
+            int(years.get("min_text_chars", YearsPolicy.min_text_chars)),
+        ),
+    }

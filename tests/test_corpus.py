@@ -106,7 +106,7 @@ def expected_rule(name: str, row: dict[str, str]) -> set[str]:
     if row["category"] == "corrupt" and "corrupt" in should:
         return {"NO_FORM_FOUND", "CORRUPT"}
     if should == "data" or not name.endswith(".pdf"):
-        return {"CORRUPT"}  # the expected-output CSV/JSON/XML files are not PDFs
+        return {"ignored"}  # the expected-output CSV/JSON/XML files are no form files
     return {"NO_FORM_FOUND"}  # "extract normally", "must not hang", "extract table", …
 
 
@@ -117,6 +117,7 @@ def corpus_run(tmp_path_factory):
     shutil.copytree(CORPUS, inbox, ignore=shutil.ignore_patterns(".*"))
     for pdf in sorted(SAMPLES.glob("*.pdf")):
         shutil.copy(pdf, inbox / f"samples_{pdf.name}")
+    make_broken_inputs(inbox / BROKEN)
     out = base / "out"
     proc = subprocess.run(
         [
@@ -145,6 +146,96 @@ def corpus_run(tmp_path_factory):
     return proc, findings, forms, summary, files
 
 
+# ------------------------------------------------- broken inputs of other types ---
+
+BROKEN = "broken_inputs"
+INPUTS = SAMPLES / "inputs"
+# file → what the run must say: a fatal rule, or 'ignored' (not a form file type)
+BROKEN_EXPECTED = {
+    "truncated.xlsx": "CORRUPT",
+    "truncated.docx": "CORRUPT",
+    "truncated.ofd": "CORRUPT",
+    "truncated.png": "CORRUPT",
+    "truncated.jpg": "CORRUPT",
+    "truncated.tif": "CORRUPT",
+    "empty.xlsx": "CORRUPT",
+    "png_named.xlsx": "CORRUPT",
+    "docx_named.xlsx": "CORRUPT",
+    "text_named.docx": "CORRUPT",
+    "xlsx_named.jpg": "CORRUPT",
+    "zip_named.ofd": "CORRUPT",
+    "no_document.ofd": "CORRUPT",
+    "old_word.doc": "CORRUPT",
+    "bomb.xlsx": "CORRUPT",
+    "bomb.docx": "CORRUPT",
+    "bomb.png": "CORRUPT",
+    "notes.txt": "ignored",
+    "archive.zip": "ignored",
+}
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    import struct
+    import zlib
+
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def make_broken_inputs(folder):
+    """Broken Word/Excel/image/OFD files: cut, renamed, zip bombs, a pixel bomb."""
+    import struct
+    import zipfile
+    import zlib
+
+    folder.mkdir()
+    sources = {
+        "xlsx": INPUTS / "seed_1_fangxiulei.xlsx",
+        "docx": INPUTS / "seed_1_fangxiulei.docx",
+        "ofd": INPUTS / "seed_5_fuxujin.ofd",
+        "png": INPUTS / "seed_5_fuxujin.png",
+        "jpg": INPUTS / "seed_5_fuxujin_phone.jpg",
+        "tif": INPUTS / "seed_1_fangxiulei.tif",
+    }
+    for ext, src in sources.items():
+        data = src.read_bytes()
+        (folder / f"truncated.{ext}").write_bytes(data[: len(data) // 3])
+    (folder / "empty.xlsx").write_bytes(b"")
+    shutil.copy(sources["png"], folder / "png_named.xlsx")
+    shutil.copy(sources["docx"], folder / "docx_named.xlsx")
+    (folder / "text_named.docx").write_text("not a document\n", "utf-8")
+    shutil.copy(sources["xlsx"], folder / "xlsx_named.jpg")
+    (folder / "old_word.doc").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504)
+    with zipfile.ZipFile(folder / "zip_named.ofd", "w") as zf:
+        zf.writestr("readme.txt", "hello")
+    with zipfile.ZipFile(folder / "no_document.ofd", "w") as zf:
+        zf.writestr(
+            "OFD.xml",
+            '<ofd:OFD xmlns:ofd="http://www.ofdspec.org/2016"><ofd:DocBody>'
+            "<ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot></ofd:DocBody></ofd:OFD>",
+        )
+    # zip bombs: a few hundred KB that inflate ~1000x into the sheet / document XML
+    zeros = b"<x/>" * (12 * 1024 * 1024)
+    for name, member in (
+        ("bomb.xlsx", "xl/worksheets/sheet1.xml"),
+        ("bomb.docx", "word/document.xml"),
+    ):
+        with zipfile.ZipFile(folder / name, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("xl/workbook.xml" if name.endswith("xlsx") else "word/x.xml", "<a/>")
+            zf.writestr(member, zeros)
+    # a PNG header claiming 100,000 × 100,000 pixels over a few bytes of data
+    ihdr = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 0, 0, 0, 0)
+    idat = zlib.compress(b"\0" * 1000)
+    (folder / "bomb.png").write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", ihdr)
+        + _png_chunk(b"IDAT", idat)
+        + _png_chunk(b"IEND", b"")
+    )
+    (folder / "notes.txt").write_text("请于周五前提交", "utf-8")
+    with zipfile.ZipFile(folder / "archive.zip", "w") as zf:
+        zf.writestr("a.txt", "a")
+
+
 def fatal_rows(findings: list[dict]) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {}
     for row in findings:
@@ -166,10 +257,32 @@ def test_every_file_appears_once(corpus_run):
     _, findings, forms, summary, files = corpus_run
     fatal = fatal_rows(findings)
     with_forms = {f["source"]["file"] for f in forms}
-    assert set(files) == set(fatal) | with_forms
+    ignored = set(summary["ignored"])
+    assert set(files) == set(fatal) | with_forms | ignored
     assert not set(fatal) & with_forms, "a file is either read or one fatal row"
+    assert not ignored & (set(fatal) | with_forms), "an ignored file is in no output"
     assert all(len(rows) == 1 for rows in fatal.values())
-    assert summary["files_seen"] == len(files) == summary["processed"]
+    assert summary["files_seen"] == len(files) - len(ignored) == summary["processed"]
+
+
+def test_broken_inputs_of_every_type_are_fatal_with_a_reason(corpus_run):
+    _, findings, _, summary, _ = corpus_run
+    fatal = fatal_rows(findings)
+    got = {}
+    for name in BROKEN_EXPECTED:
+        path = f"{BROKEN}/{name}"
+        got[name] = "ignored" if path in summary["ignored"] else fatal[path][0]["rule"]
+    assert got == BROKEN_EXPECTED
+    messages = {
+        name: fatal[f"{BROKEN}/{name}"][0]["message"]
+        for name, rule in got.items()
+        if rule != "ignored"
+    }
+    assert "压缩炸弹" in messages["bomb.xlsx"] and "压缩炸弹" in messages["bomb.docx"]
+    assert "像素" in messages["bomb.png"]
+    assert "内容是图片" in messages["png_named.xlsx"]
+    assert "另存为" in messages["old_word.doc"]
+    assert all("Traceback" not in m and "内部错误" not in m for m in messages.values()), messages
 
 
 def test_summary_has_the_contract_keys(corpus_run):
@@ -192,15 +305,16 @@ def test_each_corpus_file_gets_the_rule_the_manifest_asks_for(corpus_run):
     _, findings, forms, _, _ = corpus_run
     fatal = fatal_rows(findings)
     wrong = []
+    ignored = set(corpus_run[3]["ignored"])
     for name, row in manifest().items():
-        got = fatal[name][0]["rule"] if name in fatal else "forms"
+        got = fatal[name][0]["rule"] if name in fatal else "ignored" if name in ignored else "forms"
         allowed = expected_rule(name, row)
         if got not in allowed:
             wrong.append(
                 f"{name}: {got}, expected {sorted(allowed)} ({row['robust_pipeline_should']})"
             )
     assert not wrong, "\n".join(wrong)
-    assert fatal["MANIFEST.tsv"][0]["rule"] == "CORRUPT"  # not a PDF, but not dropped
+    assert "MANIFEST.tsv" in ignored and "MANIFEST.tsv" not in fatal  # named, not a finding
 
 
 def test_no_file_times_out(corpus_run):

@@ -1,4 +1,4 @@
-"""The review report (pipeline/report.py): structure, escaping, pictures, and a real browser.
+"""The review report (pipeline/report/): structure, escaping, pictures, and a real browser.
 
 The browser tests drive Debian's Chromium (`apt-get install -y chromium`) over the
 DevTools protocol on a pipe (`--remote-debugging-pipe`: NUL-separated JSON on fds
@@ -158,7 +158,8 @@ def hostile_run(tmp_path_factory):
     form.project = HOSTILE_PROJECT
     form.unit = HOSTILE_UNIT
     _, before = collect([result], load_policy())
-    flagged = {f.indicator for f in before if f.indicator}
+    # a row flagged for its scores (INPUT_AS_OUTCOME rests on the name this test replaces)
+    flagged = {f.indicator for f in before if f.indicator and f.rule != "INPUT_AS_OUTCOME"}
     target = next(i for i in form.indicators if i.level3 in flagged)
     target.level3 = HOSTILE_LABEL
     forms, findings = collect([result], load_policy())
@@ -319,7 +320,7 @@ def test_each_pdf_opened_once_and_each_row_rendered_once(sample_run, monkeypatch
     sources = {**sources, alias.file: sources["seed_2_zhengfu_pinyong_fuzhu_renyuan_jingfei.pdf"]}
     opened: Counter = Counter()
     rendered: Counter = Counter()
-    real_doc, real_render = pdfium.PdfDocument, report._render_one
+    real_doc, real_render = pdfium.PdfDocument, report.crops._render_one
 
     def counting_doc(path, *a, **kw):
         opened[str(path)] += 1
@@ -330,7 +331,7 @@ def test_each_pdf_opened_once_and_each_row_rendered_once(sample_run, monkeypatch
         return real_render(page, bbox, extent)
 
     monkeypatch.setattr(pdfium, "PdfDocument", counting_doc)
-    monkeypatch.setattr(report, "_render_one", counting_render)
+    monkeypatch.setattr(report.crops, "_render_one", counting_render)
     out = tmp_path / "r.html"
     report.write_report(out, results, forms, findings, sources)
     assert opened and max(opened.values()) == 1  # seed 2 under two names: still opened once
@@ -412,7 +413,7 @@ def test_write_is_atomic(sample_run, tmp_path, monkeypatch):
         raise RuntimeError("killed midway")
 
     real = report.render_report
-    monkeypatch.setattr(report, "render_report", lambda *a, **kw: real(*a, **kw) + boom())
+    monkeypatch.setattr(report.page, "render_report", lambda *a, **kw: real(*a, **kw) + boom())
     with pytest.raises(RuntimeError):
         report.write_report(out, results, forms, findings, sources)
     assert out.read_text("utf-8") == "previous"
@@ -789,5 +790,47 @@ def test_hostile_form_runs_nothing_in_chromium(browser, hostile_run):
         # and the harness does see a dialog when one opens (so the checks above mean something)
         tab.eval("setTimeout(() => alert('probe'), 0)")
         assert browser.pump(5, until=lambda: tab.dialogs() == ["probe"])
+    finally:
+        tab.close()
+
+
+def test_split_report_forwards_a_key_to_its_unit_page_in_chromium(browser, sample_run, tmp_path):
+    """Past the size budget: report/index.html#<key> lands on the unit page, on that finding."""
+    results, forms, findings, sources = sample_run
+    made = report.write_site(
+        tmp_path / "report.html", results, forms, findings, sources,
+        policy=load_policy(), budget=1,
+    )  # fmt: skip
+    assert made == ["report", "report.html"]
+    target = next(f for f in findings if f.severity == "error")
+    anchor = report.finding_anchor(target)
+    tab = Tab(browser)
+
+    def landed() -> bool:
+        try:
+            return bool(
+                tab.eval(
+                    "location.pathname.includes('/unit-') && "
+                    "document.documentElement.dataset.ready === '1' && "
+                    f"!!document.getElementById({json.dumps(anchor)})"
+                )
+            )
+        except CDPError:  # the page is being replaced
+            return False
+
+    try:
+        for start in (tmp_path / "report" / "index.html", tmp_path / "report.html"):
+            url = start.as_uri() + "#" + quote(anchor, safe="")
+            tab.send("Page.navigate", {"url": url})
+            assert browser.pump(30, until=landed), f"no forward from {start.name}"
+            assert tab.eval(f"document.getElementById({json.dumps(anchor)}).matches(':target')")
+            cards = tab.eval("document.querySelectorAll('.card').length")
+            units = {fm.unit for fm in forms}
+            assert (
+                0 < cards < len({(f.file, f.form) for f in findings if f.form}) or len(units) == 1
+            )
+            assert tab.eval("document.querySelector('a.back').getAttribute('href')") == "index.html"
+        tab.screenshot(ARTIFACTS / "report-unit-page.png")
+        assert tab.errors() == [] and tab.dialogs() == []
     finally:
         tab.close()

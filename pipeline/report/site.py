@@ -1,0 +1,261 @@
+"""A report too big for one page: report/index.html (units, counts, links) and one page per
+unit (report/unit-0001.html …), unreadable files on report/unreadable.html.
+
+One page of a large inbox (thousands of forms) is slow to open and past the picture
+budget: so past SPLIT_BYTES the report is split by unit, each unit page the same page
+as before for that unit's forms (with its own picture budget). Anchors stay the
+findings.csv key: `report/unit-0007.html#<key>`; `report/index.html#<key>` (and the
+OUTDIR's report.html#<key>, which then holds the same index) forwards to the unit page
+holding that finding, so a link built as `report.html#` + key keeps working.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from perfaudit.model import Finding, Form
+from perfaudit.pipeline.report.common import SEVERITY_LABEL, _e, finding_anchor, local_time
+
+if TYPE_CHECKING:
+    from perfaudit.pipeline.report.cache import CropCache
+    from perfaudit.pipeline.worker import FileResult
+    from perfaudit.scoring.policy import Policy
+
+SPLIT_BYTES = 30_000_000  # one report.html up to this; past it, a page per unit
+# a cheap estimate of the one page, so a huge run is not rendered whole first
+EST_FINDING_BYTES, EST_FORM_BYTES = 1_500, 2_000
+NO_UNIT = "（未填单位）"
+FOLDER = "report"
+UNREADABLE = "unreadable.html"
+REDIRECT_JS = (
+    "(function(){var h=location.hash.slice(1);if(!h)return;"
+    'var d=JSON.parse(document.getElementById("pages").textContent);'
+    'var k=decodeURIComponent(h).replace(/~\\d+$/,"");var i=d.keys[k];'
+    'if(i!==undefined)location.replace(d.prefix+d.pages[i]+"#"+h);})();'
+)
+
+
+@dataclass
+class Unit:
+    name: str
+    page: str = ""
+    forms: list[Form] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    files: set[str] = field(default_factory=set)
+
+
+def write_site(
+    path: Path,
+    results: list[FileResult],
+    forms: list[Form],
+    findings: list[Finding],
+    sources: Mapping[str, Path],
+    changes: Mapping | None = None,
+    *,
+    policy: Policy,
+    cache_path: Path | None = None,
+    budget: int | None = None,
+    histories: list | None = None,
+) -> list[str]:
+    """Write report.html at `path`, and `report/` beside it when split, each page atomically;
+    return the names made beside `path` ("report.html", and "report" when split).
+
+    `cache_path`: the crop cache (report/cache.py), kept across nights; `histories`
+    (scoring.projects.project_histories): each project's years, shown on its unit's page."""
+    from perfaudit.pipeline.export import atomic_writer
+    from perfaudit.pipeline.report.cache import CropCache
+
+    cache = CropCache(cache_path) if cache_path is not None else None
+    made = []
+    try:
+        for rel, text in iter_site(
+            results, forms, findings, sources, changes, policy=policy, cache=cache, budget=budget,
+            histories=histories,
+        ):  # fmt: skip
+            target = path if rel == "report.html" else path.parent / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_writer(target, "w", encoding="utf-8", newline="\n") as fh:
+                fh.write(text)
+            made.append(rel.split("/")[0])
+    except BaseException:
+        if cache is not None:
+            cache.close(prune=False)
+        raise
+    if cache is not None:
+        cache.close()
+    return sorted(set(made))
+
+
+def iter_site(
+    results: list[FileResult],
+    forms: list[Form],
+    findings: list[Finding],
+    sources: Mapping[str, Path],
+    changes: Mapping | None,
+    *,
+    policy: Policy,
+    cache: CropCache | None = None,
+    budget: int | None = None,
+    histories: list | None = None,
+) -> Iterator[tuple[str, str]]:
+    """(path relative to OUTDIR, page): just report.html when one page fits the budget, else
+    report/<unit page>…, report/unreadable.html, report/index.html and report.html (the
+    index again), one page in memory at a time."""
+    from perfaudit.pipeline.report.page import render_report
+
+    budget = SPLIT_BYTES if budget is None else budget  # read now: a test may lower it
+    estimate = EST_FINDING_BYTES * len(findings) + EST_FORM_BYTES * len(forms)
+    if estimate <= budget:
+        page = render_report(
+            results, forms, findings, sources, changes, policy=policy, crop_cache=cache,
+            histories=histories,
+        )  # fmt: skip
+        if len(page.encode("utf-8")) <= budget:
+            yield "report.html", page
+            return
+        del page
+    units, fatal = group_by_unit(forms, findings)
+    by_file = {r.file: r for r in results}
+    for unit in units:
+        unit_results = [by_file[f] for f in sorted(unit.files) if f in by_file]
+        yield f"{FOLDER}/{unit.page}", render_report(
+            unit_results, unit.forms, unit.findings, sources, _unit_changes(changes, unit),
+            policy=policy, crop_cache=cache, back="index.html",
+            histories=[h for h in histories or [] if (h.unit or NO_UNIT) == unit.name],
+        )  # fmt: skip
+    fatal_results = [r for r in results if r.fatal is not None]
+    if fatal or fatal_results:
+        yield (
+            f"{FOLDER}/{UNREADABLE}",
+            render_report(
+                fatal_results, [], fatal, sources, None, policy=policy, back="index.html"
+            ),
+        )
+    index = {"units": units, "fatal": len(fatal_results) or len(fatal)}
+    yield f"{FOLDER}/index.html", index_html(index, findings, forms, changes, prefix="")
+    yield "report.html", index_html(index, findings, forms, changes, prefix=f"{FOLDER}/")
+
+
+def group_by_unit(forms: list[Form], findings: list[Finding]) -> tuple[list[Unit], list[Finding]]:
+    """Units in name order, each with a page name; and the findings of unreadable files."""
+    units: dict[str, Unit] = {}
+    of_form: dict[tuple[str, int | None], str] = {}
+    for form in forms:
+        name = form.unit or NO_UNIT
+        unit = units.setdefault(name, Unit(name))
+        unit.forms.append(form)
+        unit.files.add(form.source.file)
+        of_form[(form.source.file, form.index)] = name
+    fatal = []
+    for f in findings:
+        if f.severity == "fatal" or f.form is None:
+            fatal.append(f)
+            continue
+        name = of_form.get((f.file, f.form)) or f.unit or NO_UNIT
+        unit = units.setdefault(name, Unit(name))
+        unit.findings.append(f)
+        unit.files.add(f.file)
+    ordered = [units[k] for k in sorted(units)]
+    for i, unit in enumerate(ordered, start=1):
+        unit.page = f"unit-{i:04d}.html"
+    return ordered, fatal
+
+
+def _unit_changes(changes: Mapping | None, unit: Unit) -> dict | None:
+    if not changes:
+        return None
+    out = dict(changes)
+    for k in ("new", "changed"):
+        if isinstance(out.get(k), list | tuple):
+            out[k] = [f for f in out[k] if f in unit.files]
+    resolved = out.get("resolved_findings") or []
+    out["resolved_findings"] = [r for r in resolved if (r.get("unit") or NO_UNIT) == unit.name]
+    return out
+
+
+def index_html(
+    index: dict, findings: list[Finding], forms: list[Form], changes: Mapping | None, prefix: str
+) -> str:
+    """The units with their counts and links, and the key → page table the script follows."""
+    from perfaudit.pipeline.report.page import _asset, _csp_hash
+
+    units: list[Unit] = index["units"]
+    pages = [u.page for u in units] + [UNREADABLE]
+    where: dict[str, int] = {}
+    for i, unit in enumerate(units):
+        for f in unit.findings:
+            where.setdefault(finding_anchor(f), i)
+    for f in findings:
+        if f.severity == "fatal" or f.form is None:
+            where.setdefault(finding_anchor(f), len(units))
+    data = json.dumps(
+        {"prefix": prefix, "pages": pages, "keys": where}, ensure_ascii=False, separators=(",", ":")
+    ).replace("</", "<\\/")
+    css = _asset("report.css")
+    csp = (
+        f"default-src 'none'; script-src {_csp_hash(REDIRECT_JS)}; style-src {_csp_hash(css)}; "
+        "img-src data:; base-uri 'none'; form-action 'none'"
+    )
+    sev = Counter(f.severity for f in findings)
+    new = sum(1 for f in findings if f.status == "new")
+    rows = []
+    for unit in sorted(units, key=lambda u: (-_count(u, "error"), -_count(u, "warning"), u.name)):
+        c = Counter(f.severity for f in unit.findings)
+        href = _e(prefix + quote(unit.page))
+        rows.append(
+            f'<tr><td><a href="{href}">{_e(unit.name)}</a></td>'
+            f'<td class="n">{len(unit.forms)}</td>'
+            + "".join(f'<td class="n">{c.get(s, 0) or ""}</td>' for s in ("error", "warning", "info"))
+            + f'<td class="n">{sum(1 for f in unit.findings if f.status == "new") or ""}</td></tr>'
+        )  # fmt: skip
+    if index["fatal"]:
+        rows.append(
+            f'<tr><td><a href="{_e(prefix + UNREADABLE)}">无法读取或未找到自评表的文件'
+            f"（{index['fatal']}）</a></td>" + '<td class="n"></td>' * 5 + "</tr>"
+        )
+    tiles = [
+        ("单位", len(units)),
+        ("自评表", len(forms)),
+        (SEVERITY_LABEL["error"], sev.get("error", 0)),
+        (SEVERITY_LABEL["warning"], sev.get("warning", 0)),
+        (SEVERITY_LABEL["info"], sev.get("info", 0)),
+        ("今晚新增", new),
+        ("无法读取", index["fatal"]),
+    ]
+    tiles_html = "".join(
+        f'<div class="tile"><b>{n}</b><span>{_e(t)}</span></div>' for t, n in tiles
+    )
+    when = (changes or {}).get("finished") or (changes or {}).get("started")
+    meta = f"生成于 {_e(local_time(when))}" if when else ""
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="zh-CN"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{_e(csp)}">'
+        '<meta name="referrer" content="no-referrer">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="generator" content="perfaudit"><link rel="icon" href="data:,">'
+        f"<title>审核报告 · {len(units)} 个单位 · {len(forms)} 张自评表</title>"
+        f"<style>{css}</style></head><body>"
+        '<header class="top"><div class="wrap"><h1>审核报告</h1>'
+        '<span class="sub">按单位分页：点击单位查看其自评表与问题</span>'
+        f'<span class="meta">{meta}</span></div></header>'
+        f'<main class="wrap"><div class="summary"><div class="panel"><h2>概况</h2>'
+        f'<div class="tiles">{tiles_html}</div></div></div>'
+        '<table class="grid units"><thead><tr><th>单位</th><th class="n">自评表</th>'
+        '<th class="n">错误</th><th class="n">警告</th><th class="n">提示</th>'
+        '<th class="n">今晚新增</th></tr></thead><tbody>'
+        + "".join(rows)
+        + "</tbody></table></main>"
+        f'<script type="application/json" id="pages">{data}</script>'
+        f"<script>{REDIRECT_JS}</script></body></html>\n"
+    )
+
+
+def _count(unit: Unit, severity: str) -> int:
+    return sum(1 for f in unit.findings if f.severity == severity)
