@@ -122,6 +122,8 @@ def describe(d: Doubt, form: Form) -> str:
     if d.indicator is not None and d.indicator < len(form.indicators):
         label = f"“{form.indicators[d.indicator].level3}”的{label}"
     value = d.value or "空"
+    if not d.value and d.confidence <= 0.0:  # no reading at all (a row or amount not found)
+        return f"{label}未能识别" + (f"，按表内合计推算应为{d.likely}" if d.likely else "")
     if d.likely:
         return f"{label}识别为“{value}”，按表内合计推算应为{d.likely}"
     return f"{label}“{value}”识别置信度仅{fmt(d.confidence)}"
