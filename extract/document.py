@@ -246,6 +246,9 @@ def read_input(
 
     path = Path(path)
     display = display_path or str(path)
+    if reads_as_pdf(path):
+        check_header(path)  # names what a file called .pdf (or nothing) is instead
+        return read_document(path, display_path=display, sha256=sha256)
     claimed = sniff.claimed_kind(path)
     found = sniff.content_kind(path)
     if found == "empty":
@@ -253,13 +256,22 @@ def read_input(
     kind = found if found in sniff.FAMILY else None
     if found == "ole" and claimed in (sniff.XLS, sniff.DOC):
         kind = claimed  # both are OLE compound files; the extension tells which
-    if claimed == sniff.PDF or claimed is None and kind in (None, sniff.PDF):
-        check_header(path)  # names what a file called .pdf (or nothing) is instead
-        return read_document(path, display_path=display, sha256=sha256)
     if claimed is not None and (kind is None or sniff.FAMILY[kind] != sniff.FAMILY[claimed]):
         raise _mismatch(path, claimed, found)
     digest = sha256 or sha256_of(path)
     return _read_other(kind or claimed, path, display, digest)
+
+
+def reads_as_pdf(path: Path) -> bool:
+    """Whether the PDF reader takes the file: named .pdf, or named nothing we know and not
+    another input type inside (then the PDF reader's header check says what it is)."""
+    from perfaudit.extract import sniff
+
+    claimed = sniff.claimed_kind(path)
+    if claimed is not None:
+        return claimed == sniff.PDF
+    found = sniff.content_kind(path)
+    return found not in sniff.FAMILY or found == sniff.PDF
 
 
 def _mismatch(path: Path, claimed: str, found: str | None) -> ReadError:
@@ -343,7 +355,8 @@ def _read_ofd(path: Path, display: str, digest: str) -> RawDocument:
     """OFD pages rewritten as a PDF (extract/ofd.py) and read by the PDF path."""
     import tempfile
 
-    from perfaudit.extract.ofd import read_pages, to_pdf
+    from perfaudit.extract.ofd import read_pages
+    from perfaudit.extract.ofdpdf import to_pdf
 
     data = to_pdf(read_pages(path))
     with tempfile.NamedTemporaryFile(prefix="perfaudit-ofd-", suffix=".pdf") as fh:

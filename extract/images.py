@@ -1,7 +1,7 @@
 """Scanner and phone images (.tif/.tiff multi-page, .jpg/.jpeg, .png) → the OCR path.
 
 One file is one document; each frame of a TIFF is a page. The pixels go to the
-same OCR as a scanned PDF page (ocr.image_items), which needs to know how many
+same OCR as a scanned PDF page (ocr.prepare_page, kept for re-reads), which needs to know how many
 pixels make a PDF point: from the resolution the scanner wrote, when it is a
 sane one, else by taking the image as an A4 page (phones write 72 dpi or
 nothing). Orientation tags (EXIF) are applied as a viewer would.
@@ -20,8 +20,9 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, ImageSequence
 
-from perfaudit.extract.ocr import image_items
+from perfaudit.extract.ocr import prepare_page, prepared_items
 from perfaudit.extract.render import MAX_PIXELS, POINTS_PER_INCH
+from perfaudit.extract.reread import PageReader
 from perfaudit.model import Item, RawDocument
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,7 @@ def _read_image(path: Path, display: str, sha256: str) -> RawDocument:
         raise ImageError("图片像素数超过上限（可能是异常或恶意文件），未读取", str(exc)) from None
     items: list[Item] = []
     pages: list[int] = []
+    reader = PageReader()  # the pages kept for the OCR self-check's re-reads, as for scanned PDFs
     with img:
         for index, frame in enumerate(ImageSequence.Iterator(img)):
             if index >= MAX_FRAMES:
@@ -93,7 +95,9 @@ def _read_image(path: Path, display: str, sha256: str) -> RawDocument:
             scale = page_scale(frame.size, frame.info.get("dpi"))
             upright = ImageOps.exif_transpose(frame)  # a phone's "rotate to display" tag
             pixels, scale = _pixels(upright, scale)
-            items.extend(image_items(pixels, scale, index + 1))
+            prepared = prepare_page(pixels, scale)
+            reader.keep(index + 1, prepared.clean, prepared.scale)
+            items.extend(prepared_items(prepared, index + 1))
             pages.append(index + 1)
     return RawDocument(
         path=display,
@@ -102,4 +106,5 @@ def _read_image(path: Path, display: str, sha256: str) -> RawDocument:
         items=items,
         ocr_pages=pages,
         kind="image",
+        reader=reader,
     )

@@ -3,7 +3,9 @@
 One pass over the items in reading order, with a small state machine per form:
 title → header fields → funds block → goals → indicator table → totals → grade.
 Rows that continue a row cut by a page break are merged back into it; label
-fragments cut by a page break are joined into one group label.
+fragments cut by a page break are joined into one group label (indicator_rows.py).
+Each form is read with the labels and columns of its template (layouts.py), which the
+markers it prints choose: the title and the lines above it, then each row's block labels.
 """
 
 from __future__ import annotations
@@ -19,14 +21,22 @@ from perfaudit.model import (
     FundRow,
     Indicator,
     Located,
-    ParsedValue,
     RawDocument,
     Row,
     Source,
     TextLine,
 )
 from perfaudit.normalize.columns import Column, assign, header_columns, match_header, text_of
-from perfaudit.normalize.labels import classify, clean_label, join_fragment, match_label
+from perfaudit.normalize.indicator_rows import (
+    QUALITATIVE_OP,
+    Group,
+    PendingRow,
+    carry_labels,
+    combine,
+    continue_row,
+    finish,
+    number_piece,
+)
 from perfaudit.normalize.layouts import (
     Template,
     detect,
@@ -35,41 +45,16 @@ from perfaudit.normalize.layouts import (
     unsupported_layout,
 )
 from perfaudit.normalize.selfcheck import check_forms
-from perfaudit.normalize.values import normalize_op, normalize_unit, parse_value, to_number
-from perfaudit.normalize.vocabulary import fold, load_vocabulary
+from perfaudit.normalize.values import to_number
+from perfaudit.normalize.vocabulary import fold
 
 _YEAR = re.compile(r"(\d{4})\s*年")
 _FUNDS_UNIT = re.compile(r"[(（]\s*(万元|元)\s*[)）]")
-_OP_START = re.compile(r"^\s*[<>=≥≤＜＞＝≧≦]")
 _INDEX_PREFIX = re.compile(r"^\s*指标\s*\d+\s*[:：.、]\s*")  # template numbering `指标1:`
 _PLACEHOLDER = re.compile(r"^[…\.。/／\-—_]*$")
 TOTAL_FUNDS = "年度资金总额"
-QUALITATIVE_OP = "定性"  # an 指标性质 cell saying the row is qualitative whatever its value
 # header fields printed as label | value (the value runs to the next label)
 VALUE_FIELDS = ("project", "department", "unit", *TEMPLATE_FIELDS)
-
-
-@dataclass
-class _Group:
-    """A 一级 or 二级 label printed in a merged cell, maybe in pieces across pages."""
-
-    printed: str
-    level: int
-    parent: _Group | None = None
-
-    def resolve(self) -> tuple[str | None, str, float]:
-        parent = self.parent.resolve()[0] if self.parent else None
-        m = match_label(self.printed, self.level, parent)
-        return m.canonical, m.printed, m.score
-
-
-@dataclass
-class _Pending:
-    indicator: Indicator
-    l1: _Group | None
-    l2: _Group | None
-    qualitative: bool = False  # 指标性质 printed 定性
-    numbers: dict[str, str] = field(default_factory=dict)  # weight, score as printed
 
 
 @dataclass
@@ -81,9 +66,9 @@ class _FormState:
     fund_cols: list[Column] = field(default_factory=list)
     goal_cols: list[Column] = field(default_factory=list)
     ind_cols: list[Column] = field(default_factory=list)
-    l1: _Group | None = None
-    l2: _Group | None = None
-    rows: list[_Pending] = field(default_factory=list)
+    l1: Group | None = None
+    l2: Group | None = None
+    rows: list[PendingRow] = field(default_factory=list)
     pages: set[int] = field(default_factory=set)
     funds_label: str = ""  # the 项目资金(万元) header cell, for a unit cut by a page break
     carry: list[Cell] | None = None  # a footer row whose label may continue on the next page
@@ -94,7 +79,6 @@ class FormBuilder:
 
     def __init__(self, doc: RawDocument):
         self.doc = doc
-        self.vocab = load_vocabulary()
         self.title_words = {w for t in load_templates().values() for w in t.title_words}
         self.forms: list[Form] = []
         self.state: _FormState | None = None
@@ -381,12 +365,12 @@ class FormBuilder:
         has_numbers = {"weight", "score"} & {c.key for c in st.ind_cols}
         if row.first_on_page and st.rows and weight is None and score is None:
             if has_numbers or not vals.get("level3"):
-                self._continue(st, row, vals)
+                continue_row(st, row, vals)
                 return
-        if row.first_on_page and st.rows and has_numbers and _number_piece(vals):
-            self._continue(st, row, vals)  # `10.0` / `0`: a number cut by the page break
+        if row.first_on_page and st.rows and has_numbers and number_piece(vals):
+            continue_row(st, row, vals)  # `10.0` / `0`: a number cut by the page break
             return
-        level3 = _INDEX_PREFIX.sub("", self._labels(st, vals))
+        level3 = _INDEX_PREFIX.sub("", carry_labels(st, vals))
         if not level3 or _PLACEHOLDER.match(fold(level3)):
             return  # a template placeholder row (`……`, `/`) or a bare label fragment
         op, unit = vals.get("op", ""), vals.get("unit", "")
@@ -397,8 +381,8 @@ class FormBuilder:
             level1=None,
             level2=None,
             level3=level3,
-            target=_combine(vals.get("target", ""), op, unit),
-            actual=_combine(vals.get("actual", ""), "", unit),
+            target=combine(vals.get("target", ""), op, unit),
+            actual=combine(vals.get("actual", ""), "", unit),
             weight=weight,
             score=score,
             deviation_reason=vals.get("deviation_reason", ""),
@@ -408,60 +392,7 @@ class FormBuilder:
             pages=[row.page],
         )
         printed = {k: vals.get(k, "") for k in ("weight", "score")}
-        st.rows.append(_Pending(ind, st.l1, st.l2, qualitative, printed))
-
-    def _labels(self, st: _FormState, vals: dict[str, str]) -> str:
-        """Update the carried 一级/二级 groups from this row; return its 三级 name."""
-        level3 = vals.get("level3", "")
-        for col in ("level1", "level2"):
-            text = vals.get(col, "")
-            if not text:
-                continue
-            kind, _ = classify(text)
-            if col == "level2" and st.l1 is not None:
-                parent = st.l1.resolve()[0]
-                if match_label(text, 2, parent).canonical:
-                    kind = "level2"
-            if kind == "other" and not level3:
-                level3 = text  # a 三级 name slid into a label column
-            elif kind == "level1" or (kind != "level2" and col == "level1"):
-                self._set_group(st, 1, text, fragment=kind == "fragment")
-            else:
-                self._set_group(st, 2, text, fragment=kind == "fragment")
-        return level3
-
-    def _set_group(self, st: _FormState, level: int, text: str, fragment: bool) -> None:
-        current = st.l1 if level == 1 else st.l2
-        if fragment and current is not None:
-            joined = join_fragment(current.printed, text, level)
-            if joined:
-                current.printed = joined
-                return
-        group = _Group(fold(text), level, parent=st.l1 if level == 2 else None)
-        if level == 1:
-            st.l1, st.l2 = group, None
-        else:
-            st.l2 = group
-
-    def _continue(self, st: _FormState, row: Row, vals: dict[str, str]) -> None:
-        """A row cut by a page break: its rest goes back into the row above."""
-        last = st.rows[-1]
-        for col, group in (("level1", last.l1), ("level2", last.l2)):
-            piece = vals.get(col, "")
-            if piece and group is not None:
-                group.printed += fold(piece)
-            elif piece:
-                self._set_group(st, 1 if col == "level1" else 2, piece, fragment=True)
-        ind = last.indicator
-        for key in ("level3", "target", "actual", "deviation_reason"):
-            if vals.get(key):
-                setattr(ind, key, getattr(ind, key) + vals[key])
-        for key in ("weight", "score"):
-            if vals.get(key) and last.numbers.get(key):
-                last.numbers[key] += vals[key]
-                setattr(ind, key, to_number(last.numbers[key]))
-        if row.page not in ind.pages:
-            ind.pages.append(row.page)
+        st.rows.append(PendingRow(ind, st.l1, st.l2, qualitative, printed))
 
     # ------------------------------------------------------------- closing --
 
@@ -471,18 +402,7 @@ class FormBuilder:
             return
         self.state = None
         form = st.form
-        for pending in st.rows:
-            ind = pending.indicator
-            _apply_group(ind, pending.l1, 1)
-            _apply_group(ind, pending.l2, 2)
-            # the actual never borrows the target's unit, so an actual printed as a
-            # fraction (`0.88` under `≥90%`) stays recognisable to the scorer
-            ind.target_parsed = parse_value(ind.target)
-            ind.actual_parsed = parse_value(ind.actual)
-            if pending.qualitative and ind.target_parsed.kind == "quantitative":
-                # 定性 | 100 | %: a descriptor the scorer must not read as a number to meet
-                ind.target_parsed = ParsedValue("qualitative", text=ind.target)
-            form.indicators.append(ind)
+        form.indicators += [finish(pending) for pending in st.rows]
         tpl = st.template
         order = list(tpl.fund_rows)
         form.funds.sort(key=lambda f: order.index(f.item) if f.item in order else len(order))
@@ -492,43 +412,8 @@ class FormBuilder:
         self.forms.append(form)
 
 
-def _number_piece(vals: dict[str, str]) -> bool:
-    """A row on top of a page with a weight or score but no value of its own, and one of the
-    two numbers missing: the rest of the row above, whose last digits the break carried over."""
-    has_value = any(vals.get(k) for k in ("target", "actual", "op"))
-    pieces = [to_number(vals.get(k, "")) for k in ("weight", "score")]
-    return not has_value and None in pieces
-
-
 def _all_numbers(cells: list[Cell]) -> bool:
     return all(to_number(c.text) is not None for c in cells)
-
-
-def _combine(value: str, op: str, unit: str) -> str:
-    """A value whose operator and unit are printed in their own columns, written as a reader
-    would: `≥` | `90` | `%` → `≥90%`. Qualitative values (op `定性`, unit `无`) are left as printed."""
-    if not value:
-        return value
-    parsed = parse_value(value)
-    if parsed.kind != "quantitative":
-        return value
-    if normalize_op(op) and not _OP_START.match(value):
-        value = op.strip() + value
-    if unit and not parsed.unit and normalize_unit(unit) and fold(unit) not in ("无", "/", "-"):
-        value += unit.strip()
-    return value
-
-
-def _apply_group(ind: Indicator, group: _Group | None, level: int) -> None:
-    if group is None:
-        return
-    canonical, _, score = group.resolve()
-    label = canonical or clean_label(group.printed)
-    raw = group.printed if group.printed != label else None
-    if level == 1:
-        ind.level1, ind.level1_raw, ind.level1_match = label, raw, round(score, 1)
-    else:
-        ind.level2, ind.level2_raw, ind.level2_match = label, raw, round(score, 1)
 
 
 def build_forms(doc: RawDocument) -> list[Form]:
@@ -537,9 +422,10 @@ def build_forms(doc: RawDocument) -> list[Form]:
     for item in doc.items:
         builder.feed(item)
     forms = check_forms(builder.finish(), doc)  # OCR readings doubted, re-read, corrected
-    if forms and all(not f.funds and not f.indicators for f in forms):
-        # header labels alone, on a layout we know but do not read (a 项目申报表, Hubei's
-        # 项目决策/项目管理 form): no form, so NO_FORM_FOUND names the layout
+    if forms and all(not f.funds or not f.indicators for f in forms):
+        # labels read without a funds block or without indicators, on a layout we know but do
+        # not read (a 项目申报表, Hubei's 项目决策/项目管理 form): no form, so NO_FORM_FOUND
+        # names the layout
         if unsupported_layout(_texts(doc)) is not None:
             return []
     return forms

@@ -33,7 +33,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from perfaudit.model import BBox, Cell, Doubt, Form, Located, RawDocument, Row
-from perfaudit.normalize.layouts import load_templates
+from perfaudit.normalize.layouts import DEFAULT, load_templates
 from perfaudit.normalize.values import parse_value, to_number
 from perfaudit.normalize.vocabulary import fold
 
@@ -358,7 +358,8 @@ class FormCheck:
         known one and at most one character different; the value is the cell
         after it, with the label cell's confidence lowered to the match.
         """
-        labels = {k: v for t in load_templates().values() for k, v in t.field_index.items()}
+        vocab = load_templates().get(self.form.template or DEFAULT) or load_templates()[DEFAULT]
+        labels = vocab.field_index  # the labels of the form's own template
         missing = [f for f in ("project", "department", "unit") if getattr(self.form, f) is None]
         page = min(self.form.ocr_pages, default=None)
         if not missing or page is None:

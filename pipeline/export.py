@@ -210,7 +210,8 @@ def forms_jsonl_text(forms: Iterable[Form]) -> str:
 
 def write_forms_jsonl(path: Path, forms: Iterable[Form]) -> None:
     with atomic_writer(path, "w", encoding="utf-8") as fh:
-        fh.write(forms_jsonl_text(forms))
+        for form in forms:  # a line at a time: a big inbox's forms never make one string
+            fh.write(forms_jsonl_text([form]))
 
 
 def _fill_sheet(ws, columns: list[str], rows: Iterable[dict], widths: dict[str, int]) -> None:

@@ -24,8 +24,14 @@ from importlib import metadata
 from pathlib import Path
 from typing import IO
 
-from perfaudit.extract.document import ReadError, read_document, read_input, sha256_of
-from perfaudit.extract.sniff import PDF, claimed_kind
+from perfaudit.extract.document import (
+    ReadError,
+    check_header,
+    read_document,
+    read_input,
+    reads_as_pdf,
+    sha256_of,
+)
 from perfaudit.model import Finding, Form, RawDocument, Row, TextLine
 from perfaudit.normalize.forms import build_forms
 from perfaudit.normalize.layouts import unsupported_layout
@@ -65,11 +71,10 @@ def _no_form_message(doc: RawDocument) -> str:
             f"文件可以打开（共{doc.n_pages}{pages}），其中是绩效目标表（只有目标值，没有完成值和得分），"
             "不是绩效自评表，未审核"
         )
-    layout = unsupported_layout(texts)  # a layout family known but not read yet
+    cells = [c.text for it in doc.items if isinstance(it, Row) for c in it.cells]
+    layout = unsupported_layout(texts + cells)  # a layout family known but not read yet
     if layout is not None:
-        return (
-            f"文件可以打开（共{doc.n_pages}页），其中是{layout.description}，该表式尚不支持，未审核"
-        )
+        return f"文件可以打开（共{doc.n_pages}{pages}），其中是{layout.description}，该表式尚不支持，未审核"
     if doc.n_pages == 0:
         return "文件可以打开，但没有任何页面"
     return f"文件可以打开（共{doc.n_pages}{pages}），但未找到绩效自评表"
@@ -93,13 +98,15 @@ def process_file(
         return failed(display, "", "CORRUPT", f"文件无法读取：{exc.strerror}", str(exc))
     repaired = False
     try:
-        try:
+        if reads_as_pdf(path):
+            check_header(path)
+            try:
+                doc = read_document(path, display_path=display, sha256=digest)
+            except ReadError as err:
+                doc = _read_rebuilt_copy(path, display, digest, err)
+                repaired = True
+        else:  # Word, Excel, images, OFD (extract/sniff.py)
             doc = read_input(path, display_path=display, sha256=digest)
-        except ReadError as err:
-            if claimed_kind(path) not in (PDF, None):
-                raise
-            doc = _read_rebuilt_copy(path, display, digest, err)
-            repaired = True
         forms = forms_of(doc)
     except ReadError as err:
         result = failed(display, digest, err.rule, err.message, err.detail)

@@ -14,13 +14,15 @@ zero) is printed as 单位资金, 财政专户管理资金 is a zero row; a targ
 `≥ | 350 | 平方米`, a descriptor target `有效提升` as `定性 | 有效提升 |`.
 
 Two producers, each a file of the six clean forms and a file of the six with planted errors
-(the planted rules are listed in each truth form's `notes.planted`):
+(the planted rules are listed in each truth form's `notes.planted`), and a third rendering:
 
 * ``word_*``: python-docx Word table → LibreOffice Writer PDF (forms cross page breaks).
-* ``calc_*``: an openpyxl workbook (one sheet a form, the title in the table's first row,
-  project names with Sichuan's project code) → LibreOffice Calc PDF.
+* ``calc_*``: an openpyxl workbook (one sheet a form, the title above the table, project
+  names with Sichuan's project code) → LibreOffice Calc PDF.
 * ``landscape_clean``: python-docx, A4 landscape as the 大英 web page shows it (the title as the
   table's first row, `(2024 年度)`, 完成值 printed with its unit, an unused 其他资金 row blank).
+
+The clean files' sources are inputs too: ``word_clean.docx``, ``calc_clean.xlsx``.
 
 And the published text of two real forms on layouts perfaudit does not read yet (Hubei 随州's
 项目决策/项目管理/项目绩效 form, Chongqing's 部门整体 form; ../shared/real/text/) as Word PDFs,
@@ -462,6 +464,8 @@ def main(argv: list[str] | None = None) -> int:
                 stem = f"{producer}_{name}"
                 src = work / f"{stem}.{'xlsx' if producer == 'calc' else 'docx'}"
                 BUILDERS[producer](src, items)
+                if name == "clean" and producer != "landscape":  # the sources are inputs too
+                    (out / src.name).write_bytes(src.read_bytes())
                 jobs.append((stem, producer, src, items))
         texts = []
         for stem, name in UNSUPPORTED.items():

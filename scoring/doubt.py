@@ -37,6 +37,9 @@ RESTS_ON: dict[str, tuple[str, ...]] = {
     # a value read as empty: its own row's values, or for the funds block and the totals,
     # any of theirs (a `-` read into its neighbour leaves a column empty)
     "MISSING_VALUE": (*_ROW, "deviation_reason", *_FUNDS, "total_score", "total_weight", "grade"),
+    # the deeper checks (issue #19) that can be loud; the infos are left as they are
+    "TARGET_LOWERED": ("target",),
+    "GOAL_CONTRADICTS": (*_FUNDS, "actual", "target"),
 }
 LOUD = ("error", "warning")
 SUMS = ("SCORE_SUM", "WEIGHT_SUM")

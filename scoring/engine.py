@@ -34,7 +34,9 @@ def audit_forms(
     policy = policy or load_policy()
     out = [f for form in forms for f in audit_form(form, policy)]
     out.extend(duplicate_indicator(forms, policy))
-    out.extend(across_years(forms, earlier, policy))
+    by_form = {(form.source.file, form.index): form for form in forms}
+    for finding in across_years(forms, earlier, policy):  # OCR doubts make these `review` too
+        out.extend(doubt.apply(Ctx(by_form[finding.file, finding.form], policy), [finding]))
     return sort_findings(out)
 
 

@@ -150,14 +150,14 @@ def _claim_vs_indicators(ctx: Ctx, said: GoalText) -> Iterator[Finding]:
 
 def _stated_vs_table(ctx: Ctx, said: GoalText, rate: float | None) -> Iterator[Finding]:
     form, tol = ctx.form, ctx.policy.amount_tol
-    per_wan = 1.0 if (form.funds_unit or "万元") == "万元" else 1e4  # form units per 万元
+    # the table's units per 万元; a header whose unit could not be read may be either
+    scales = {"万元": [1.0], "元": [1e4]}.get(form.funds_unit or "", [1.0, 1e4])
     printed = [f.executed for f in form.funds if f.executed is not None]
     total = form.fund(TOTAL)
     for s in said.amounts:
         if total is None or total.executed is None:
             break
-        value, half = s.value * per_wan, s.half_step * per_wan
-        if any(abs(value - e) <= half + tol for e in printed):
+        if any(abs(s.value * k - e) <= s.half_step * k + tol for k in scales for e in printed):
             continue  # the total, or one of its sources
         yield ctx.finding(
             "GOAL_CONTRADICTS",

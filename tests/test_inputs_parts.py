@@ -11,7 +11,8 @@ import pytest
 from perfaudit.extract import sniff
 from perfaudit.extract.images import page_scale
 from perfaudit.extract.numfmt import format_number, format_value
-from perfaudit.extract.ofd import _deltas, read_pages, to_pdf
+from perfaudit.extract.ofd import _deltas, read_pages
+from perfaudit.extract.ofdpdf import to_pdf
 from perfaudit.pipeline.worker import process_file
 
 from conftest import SAMPLES, SHARED

@@ -156,3 +156,28 @@ def test_job_switches_between_one_page_and_split(tmp_path, monkeypatch):
     assert not (out / "report").exists()  # one page again: the split pages are gone
     assert '<section class="card"' in (out / "report.html").read_text("utf-8")
     assert not list(out.glob(".old-*")) and not list(out.glob(".staging-*"))
+
+
+def test_a_unit_too_big_for_one_page_gets_parts_errors_first(run_data, tmp_path):
+    results, forms, findings, sources = run_data
+    per_form = site.EST_FORM_BYTES + 3 * (site.EST_FINDING_BYTES + site.EST_CROP_BYTES)
+    _write(tmp_path, run_data, budget=per_form)  # a form or two a page
+    pages = {p.name: p.read_text("utf-8") for p in (tmp_path / "report").glob("*.html")}
+    seeds_unit = {f.unit for f in forms if f.source.file == SEEDS[0].name}.pop()
+    units = sorted({f.unit for f in forms})
+    stem = f"unit-{units.index(seeds_unit) + 1:04d}"
+    parts = sorted(n for n in pages if n.startswith(stem))
+    assert len(parts) >= 2 and f"{stem}.html" in parts
+    # every finding on exactly one page; the index forwards each key to it
+    ids = Counter(i for page in pages.values() for i in _ids(page))
+    assert set(ids) == {report.finding_anchor(f) for f in findings} and set(ids.values()) == {1}
+    index = pages["index.html"]
+    table = json.loads(re.search(r'id="pages">(.*?)</script>', index).group(1))
+    for f in findings:
+        anchor = report.finding_anchor(f)
+        assert anchor in _ids(pages[table["pages"][table["keys"][anchor]]])
+    for part in parts:
+        assert f'href="{part}"' in index
+    # the error samples' unit: its first page holds the errors
+    errors_unit = f"unit-{units.index({f.unit for f in forms if f.source.file == ERRORS[0].name}.pop()) + 1:04d}.html"
+    assert 'data-sev="error"' in pages[errors_unit]

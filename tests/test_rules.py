@@ -1948,3 +1948,24 @@ def test_goal_contradicts_amounts_and_rates_beyond_rounding(seed, text, found):
     form = seed("房修类")
     got = [f.found for f in goal(form, text)]
     assert got == ([] if found is None else [found])
+
+
+@pytest.mark.parametrize(
+    ("unit", "scale", "text", "flagged"),
+    [
+        ("万元", 1, "实际支出3.46万元。", False),
+        ("元", 1e4, "实际支出3.46万元。", False),  # the table holds 34600.00 元
+        ("元", 1e4, "实际支出34,600元。", False),
+        (None, 1e4, "实际支出3.46万元。", False),  # the header's unit unread: either fits
+        ("元", 1e4, "实际支出4万元。", True),
+        (None, 1e4, "实际支出4万元。", True),
+    ],
+)
+def test_goal_contradicts_reads_amounts_in_the_tables_unit(seed, unit, scale, text, flagged):
+    form = seed("房修类")
+    form.funds_unit = unit
+    for row in form.funds:
+        for key in ("initial_budget", "annual_budget", "executed"):
+            if getattr(row, key) is not None:
+                setattr(row, key, round(getattr(row, key) * scale, 2))
+    assert bool(goal(form, text)) == flagged

@@ -318,3 +318,50 @@ def test_report_history_escapes_what_the_pdf_says():
     page = history_html([ProjectHistory(evil, evil, rows)])
     assert "<script>" not in page and "&lt;script&gt;" in page
     assert "往年记录" in page  # 2023 is remembered, not in the inbox
+
+
+# --------------------------------------- one truth rendered many ways (metamorphic) ---
+
+RENDERINGS = [
+    "seed_1_fangxiulei.pdf",
+    "jiangqiao_2024_continuous.pdf",  # six forms, no page breaks
+    "variants/seed1_widths_b.pdf",  # other column widths
+    "variants/annex_with_prose.pdf",  # forms among report prose
+    "scans/seed_1_fangxiulei_150dpi.pdf",  # a scan: OCR
+]
+
+
+@pytest.fixture(scope="module")
+def fangxiu_2023():
+    return process_file(YEARS / FANGXIU_2023).forms[0]
+
+
+@pytest.mark.parametrize("rendering", RENDERINGS)
+def test_the_same_two_years_give_the_same_findings_however_2024_was_rendered(
+    rendering, fangxiu_2023
+):
+    forms = [f for f in process_file(SAMPLES / rendering).forms if f.project == "房修类"]
+    assert len(forms) == 1
+    found = audit_forms(forms, earlier=[fangxiu_2023])
+    got = {(f.rule, f.indicator, f.expected, f.found) for f in found if f.rule in CROSS_YEAR}
+    assert got == {
+        ("TARGET_LOWERED", "中心阵地面积", "≥400(平方米)", "≥350(平方米)"),
+        ("TARGET_LOWERED", "尾款支付时间", "6月前", "8月前"),
+        ("TARGET_LOWERED", "对党群阵地建设的满意程度", "≥95(百分比)", "≥90(百分比)"),
+        ("TEXT_REPEATED", "", "2024年度实际完成情况", "同2023年度"),
+        ("TEXT_REPEATED", "党员群众参与基层治理", "2024年度偏差原因", "同2023年度"),
+    }
+
+
+def test_a_lowered_target_read_with_ocr_doubt_is_for_review(fangxiu, fangxiu_2023):
+    """CONTRACT.md: an OCR doubt is never a warning: the 2024 scan's ≥350 read at 0.6."""
+    from perfaudit.model import Doubt
+
+    scan = copy.deepcopy(fangxiu)
+    row = next(k for k, i in enumerate(scan.indicators) if i.level3 == "中心阵地面积")
+    scan.ocr_pages, scan.doubts = [1], [Doubt("target", "≥350(平方米)", 0.6, indicator=row)]
+    found = [f for f in audit_forms([scan], earlier=[fangxiu_2023]) if f.rule == "TARGET_LOWERED"]
+    severity = {f.indicator: f.severity for f in found}
+    assert severity["中心阵地面积"] == "review"
+    assert severity["尾款支付时间"] == "warning"  # read with confidence
+    assert "识别置信度" in next(f.message for f in found if f.severity == "review")

@@ -12,7 +12,7 @@ holding that finding, so a link built as `report.html#` + key keeps working.
 from __future__ import annotations
 
 import json
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from perfaudit.model import Finding, Form
-from perfaudit.pipeline.report.common import SEVERITY_LABEL, _e, finding_anchor, local_time
+from perfaudit.pipeline.report.common import (
+    SEVERITY_LABEL,
+    SEVERITY_RANK,
+    _e,
+    finding_anchor,
+    local_time,
+)
 
 if TYPE_CHECKING:
     from perfaudit.pipeline.report.cache import CropCache
@@ -28,8 +34,9 @@ if TYPE_CHECKING:
     from perfaudit.scoring.policy import Policy
 
 SPLIT_BYTES = 30_000_000  # one report.html up to this; past it, a page per unit
-# a cheap estimate of the one page, so a huge run is not rendered whole first
-EST_FINDING_BYTES, EST_FORM_BYTES = 1_500, 2_000
+# a cheap estimate of a page (HTML of a form and of a finding, a finding's picture), so a
+# huge run is not rendered whole first, and a big unit is cut into parts that fit
+EST_FINDING_BYTES, EST_FORM_BYTES, EST_CROP_BYTES = 1_500, 2_000, 5_000
 NO_UNIT = "（未填单位）"
 FOLDER = "report"
 UNREADABLE = "unreadable.html"
@@ -42,12 +49,23 @@ REDIRECT_JS = (
 
 
 @dataclass
-class Unit:
-    name: str
-    page: str = ""
+class Part:
+    """One page of a unit: unit-0001.html, then unit-0001-2.html … for a unit too big for one."""
+
+    page: str
     forms: list[Form] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     files: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Unit:
+    name: str
+    page: str = ""  # its first page
+    forms: list[Form] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    files: set[str] = field(default_factory=set)
+    parts: list[Part] = field(default_factory=list)
 
 
 def write_site(
@@ -110,7 +128,7 @@ def iter_site(
     from perfaudit.pipeline.report.page import render_report
 
     budget = SPLIT_BYTES if budget is None else budget  # read now: a test may lower it
-    estimate = EST_FINDING_BYTES * len(findings) + EST_FORM_BYTES * len(forms)
+    estimate = (EST_FINDING_BYTES + EST_CROP_BYTES) * len(findings) + EST_FORM_BYTES * len(forms)
     if estimate <= budget:
         page = render_report(
             results, forms, findings, sources, changes, policy=policy, crop_cache=cache,
@@ -120,15 +138,17 @@ def iter_site(
             yield "report.html", page
             return
         del page
-    units, fatal = group_by_unit(forms, findings)
+    units, fatal = group_by_unit(forms, findings, budget)
     by_file = {r.file: r for r in results}
     for unit in units:
-        unit_results = [by_file[f] for f in sorted(unit.files) if f in by_file]
-        yield f"{FOLDER}/{unit.page}", render_report(
-            unit_results, unit.forms, unit.findings, sources, _unit_changes(changes, unit),
-            policy=policy, crop_cache=cache, back="index.html",
-            histories=[h for h in histories or [] if (h.unit or NO_UNIT) == unit.name],
-        )  # fmt: skip
+        unit_histories = [h for h in histories or [] if (h.unit or NO_UNIT) == unit.name]
+        for part in unit.parts:
+            part_results = [by_file[f] for f in sorted(part.files) if f in by_file]
+            yield f"{FOLDER}/{part.page}", render_report(
+                part_results, part.forms, part.findings, sources,
+                _unit_changes(changes, unit.name, part.files), policy=policy, crop_cache=cache,
+                back="index.html", histories=unit_histories,
+            )  # fmt: skip
     fatal_results = [r for r in results if r.fatal is not None]
     if fatal or fatal_results:
         yield (
@@ -142,8 +162,11 @@ def iter_site(
     yield "report.html", index_html(index, findings, forms, changes, prefix=f"{FOLDER}/")
 
 
-def group_by_unit(forms: list[Form], findings: list[Finding]) -> tuple[list[Unit], list[Finding]]:
-    """Units in name order, each with a page name; and the findings of unreadable files."""
+def group_by_unit(
+    forms: list[Form], findings: list[Finding], budget: int | None = None
+) -> tuple[list[Unit], list[Finding]]:
+    """Units in name order, each cut into pages of about `budget` bytes (forms with errors
+    first); and the findings of unreadable files."""
     units: dict[str, Unit] = {}
     of_form: dict[tuple[str, int | None], str] = {}
     for form in forms:
@@ -163,19 +186,49 @@ def group_by_unit(forms: list[Form], findings: list[Finding]) -> tuple[list[Unit
         unit.files.add(f.file)
     ordered = [units[k] for k in sorted(units)]
     for i, unit in enumerate(ordered, start=1):
-        unit.page = f"unit-{i:04d}.html"
+        unit.parts = _parts(unit, f"unit-{i:04d}", SPLIT_BYTES if budget is None else budget)
+        unit.page = unit.parts[0].page
     return ordered, fatal
 
 
-def _unit_changes(changes: Mapping | None, unit: Unit) -> dict | None:
+def _parts(unit: Unit, stem: str, budget: int) -> list[Part]:
+    """The unit's forms in pages that fit the budget by estimate, forms with errors first."""
+    by_form: dict[tuple[str, int | None], list[Finding]] = defaultdict(list)
+    for f in unit.findings:
+        by_form[(f.file, f.form)].append(f)
+
+    def worst(key: tuple[str, int | None]) -> int:
+        return min((SEVERITY_RANK.get(f.severity, 9) for f in by_form.get(key, [])), default=9)
+
+    keys = [(fm.source.file, fm.index) for fm in unit.forms]
+    keys += [k for k in by_form if k not in set(keys)]  # findings of a form not listed
+    form_of = {(fm.source.file, fm.index): fm for fm in unit.forms}
+    parts: list[Part] = []
+    size = 0
+    for key in sorted(dict.fromkeys(keys), key=lambda k: (worst(k), k[0], k[1] or 0)):
+        est = EST_FORM_BYTES + (EST_FINDING_BYTES + EST_CROP_BYTES) * len(by_form.get(key, []))
+        if not parts or (size + est > budget and parts[-1].forms + parts[-1].findings):
+            n = len(parts) + 1
+            parts.append(Part(f"{stem}.html" if n == 1 else f"{stem}-{n}.html"))
+            size = 0
+        part = parts[-1]
+        size += est
+        if key in form_of:
+            part.forms.append(form_of[key])
+        part.findings += by_form.get(key, [])
+        part.files.add(key[0])
+    return parts or [Part(f"{stem}.html")]
+
+
+def _unit_changes(changes: Mapping | None, unit: str, files: set[str]) -> dict | None:
     if not changes:
         return None
     out = dict(changes)
     for k in ("new", "changed"):
         if isinstance(out.get(k), list | tuple):
-            out[k] = [f for f in out[k] if f in unit.files]
+            out[k] = [f for f in out[k] if f in files]
     resolved = out.get("resolved_findings") or []
-    out["resolved_findings"] = [r for r in resolved if (r.get("unit") or NO_UNIT) == unit.name]
+    out["resolved_findings"] = [r for r in resolved if (r.get("unit") or NO_UNIT) == unit]
     return out
 
 
@@ -186,14 +239,15 @@ def index_html(
     from perfaudit.pipeline.report.page import _asset, _csp_hash
 
     units: list[Unit] = index["units"]
-    pages = [u.page for u in units] + [UNREADABLE]
+    parts = [p for u in units for p in u.parts]
+    pages = [p.page for p in parts] + [UNREADABLE]
     where: dict[str, int] = {}
-    for i, unit in enumerate(units):
-        for f in unit.findings:
+    for i, part in enumerate(parts):
+        for f in part.findings:
             where.setdefault(finding_anchor(f), i)
     for f in findings:
         if f.severity == "fatal" or f.form is None:
-            where.setdefault(finding_anchor(f), len(units))
+            where.setdefault(finding_anchor(f), len(parts))
     data = json.dumps(
         {"prefix": prefix, "pages": pages, "keys": where}, ensure_ascii=False, separators=(",", ":")
     ).replace("</", "<\\/")
@@ -208,8 +262,13 @@ def index_html(
     for unit in sorted(units, key=lambda u: (-_count(u, "error"), -_count(u, "warning"), u.name)):
         c = Counter(f.severity for f in unit.findings)
         href = _e(prefix + quote(unit.page))
+        more = "".join(
+            f' <a class="part" href="{_e(prefix + quote(p.page))}">{n}</a>'
+            for n, p in enumerate(unit.parts[1:], start=2)
+        )
+        more = f'（分{len(unit.parts)}页：<a href="{href}">1</a>{more}）' if more else ""
         rows.append(
-            f'<tr><td><a href="{href}">{_e(unit.name)}</a></td>'
+            f'<tr><td><a href="{href}">{_e(unit.name)}</a>{more}</td>'
             f'<td class="n">{len(unit.forms)}</td>'
             + "".join(f'<td class="n">{c.get(s, 0) or ""}</td>' for s in ("error", "warning", "info"))
             + f'<td class="n">{sum(1 for f in unit.findings if f.status == "new") or ""}</td></tr>'
