@@ -37,6 +37,7 @@ test: lint  ## lint, then the whole test suite (no tests collected is a failure)
 
 bench: $(STAMP)  ## benchmarks (never part of `make test`)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/bench_families.py --naive  # scans per degradation family and dpi
 
 samples:  ## rebuild samples/ (needs LibreOffice: apt-get install libreoffice-writer-nogui fonts-noto-cjk)
 	$(BIN)/pip install --quiet -e '.[dev,samples]'

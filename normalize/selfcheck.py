@@ -38,6 +38,7 @@ from perfaudit.normalize.values import parse_value, to_number
 from perfaudit.normalize.vocabulary import fold
 
 TOTAL_FUND = "年度资金总额"
+FUND_SOURCES = ("当年财政拨款", "上年结转资金", "其他资金")
 TOL = 0.011  # printed sums are rounded to 0.01
 
 
@@ -114,6 +115,7 @@ class FormCheck:
         self.check_sum("score", self.form.total_score, self._set_total("total_score"))
         self.check_sum("weight", self.form.total_weight, self._set_total("total_weight"))
         self.check_rate()
+        self.check_fund_rows()
         self.correct_tiers()
         self.check_grade()
         self.check_signs()
@@ -279,6 +281,29 @@ class FormCheck:
             candidates += [(executed, round(r * b / 100, 2)), (budget, round(e * 100 / r, 2))]
         self.settle([(s, v) for s, v in candidates if looks_alike(s.value, v, self.cfg.max_edits)])
 
+    def check_fund_rows(self) -> None:
+        """The sources (当年财政拨款, 上年结转资金, 其他资金) sum to 年度资金总额: when a sum
+        is off and a source row was not found (its label misread) or a source amount did
+        not read as a number, those are the doubt, `likely` the amount the sum leaves."""
+        total = self.form.fund(TOTAL_FUND)
+        found = {f.item for f in self.form.funds}
+        missing = [item for item in FUND_SOURCES if item not in found]
+        if total is None:
+            return
+        sources = [f for f in self.form.funds if f.item != TOTAL_FUND]
+        for column in ("initial_budget", "annual_budget", "executed"):
+            printed = getattr(total, column)
+            if printed is None:
+                continue
+            unread = [f.item for f in sources if getattr(f, column) is None]
+            gap = printed - sum(getattr(f, column) or 0.0 for f in sources)
+            suspects = [*missing, *unread]
+            if abs(gap) <= TOL or not suspects:
+                continue
+            likely = fmt(gap) if len(suspects) == 1 else ""
+            for item in suspects:
+                self.form.doubts.append(Doubt(f"funds.{item}.{column}", "", 0.0, None, likely))
+
     def settle(self, candidates: list[tuple[Slot, float]]) -> None:
         """Re-read each candidate; fix it when a re-reading agrees with the arithmetic."""
         for slot, implied in candidates:
@@ -334,6 +359,7 @@ class FormCheck:
         after it, with the label cell's confidence lowered to the match.
         """
         vocab = load_templates().get(self.form.template or DEFAULT) or load_templates()[DEFAULT]
+        labels = vocab.field_index  # the labels of the form's own template
         missing = [f for f in ("project", "department", "unit") if getattr(self.form, f) is None]
         page = min(self.form.ocr_pages, default=None)
         if not missing or page is None:
@@ -343,13 +369,13 @@ class FormCheck:
                 continue
             for i, cell in enumerate(row.cells[:-1]):
                 key = fold(cell.text)
-                for label, name in vocab.field_index.items():
+                for label, name in labels.items():
                     if name not in missing or len(label) != len(key):
                         continue
                     if Levenshtein.distance(key, label) != 1:
                         continue
                     value = row.cells[i + 1].text.strip()
-                    if value and vocab.field_of(value) is None:
+                    if value and fold(value) not in labels:
                         setattr(self.form, name, value)
                         conf = min(cell.confidence, 1 - 1 / len(label))
                         self.form.where[name] = Located(cell.page, cell.bbox, conf)

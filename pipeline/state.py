@@ -40,9 +40,8 @@ from pathlib import Path
 from typing import Any
 
 from perfaudit.model import Form
-from perfaudit.normalize.vocabulary import fold
 from perfaudit.pipeline.worker import FileResult
-from perfaudit.scoring.timeline import project_key
+from perfaudit.scoring.timeline import project_key, unit_key
 
 log = logging.getLogger(__name__)
 
@@ -284,7 +283,7 @@ class State:
         project-year in INBOX, the first by file and position is kept."""
         keys = set()
         for form in sorted(forms, key=lambda f: (f.source.file, f.index)):
-            key = (fold(form.unit), project_key(form.project), form.year)
+            key = (unit_key(form.unit), project_key(form.project), form.year)
             if not key[0] or not key[1] or form.year is None or key in keys:
                 continue
             keys.add(key)

@@ -34,11 +34,15 @@ RESTS_ON: dict[str, tuple[str, ...]] = {
     "FUND_SUM": _FUNDS,
     "FUND_OVERSPEND": _FUNDS,
     "FUND_ZERO_BUDGET": _FUNDS,
+    # a value read as empty: its own row's values, or for the funds block and the totals,
+    # any of theirs (a `-` read into its neighbour leaves a column empty)
+    "MISSING_VALUE": (*_ROW, "deviation_reason", *_FUNDS, "total_score", "total_weight", "grade"),
     # the deeper checks (issue #19) that can be loud; the infos are left as they are
     "TARGET_LOWERED": ("target",),
     "GOAL_CONTRADICTS": (*_FUNDS, "actual", "target"),
 }
 LOUD = ("error", "warning")
+SUMS = ("SCORE_SUM", "WEIGHT_SUM")
 
 FIELD_NAMES = {
     "score": "得分",
@@ -68,7 +72,7 @@ def apply(ctx: Ctx, findings: list[Finding]) -> list[Finding]:
         basis = resting_doubts(form, finding, doubts)
         if basis:
             finding.severity = "review"
-            finding.message = review_message(finding.message, basis)
+            finding.message = review_message(finding.message, basis, form)
     return findings
 
 
@@ -80,6 +84,10 @@ def resting_doubts(form: Form, finding: Finding, doubts: list[Doubt]) -> list[Do
     for d in doubts:
         if d.indicator is not None and finding.indicator and d.indicator not in rows:
             continue  # another row's value
+        if d.indicator is None and finding.indicator and (fields is None or d.field not in fields):
+            continue  # a form-level value, which a row's finding rests on only by name
+        if d.indicator is not None and not finding.indicator and finding.rule not in SUMS:
+            continue  # a row's value: of the form-level rules only the sums rest on every row
         if fields is None:  # a rule not in the table: any doubt on its row
             if d.indicator is not None and d.indicator in rows:
                 out.append(d)
@@ -107,20 +115,24 @@ def indicator_indexes(form: Form, finding: Finding) -> set[int]:
     }
 
 
-def describe(d: Doubt) -> str:
+def describe(d: Doubt, form: Form) -> str:
     name = d.field
     if name.startswith("funds."):
         _, item, column = name.split(".", 2)
         label = f"{item}{FIELD_NAMES.get(column, column)}"
     else:
         label = FIELD_NAMES.get(name, name)
+    if d.indicator is not None and d.indicator < len(form.indicators):
+        label = f"“{form.indicators[d.indicator].level3}”的{label}"
     value = d.value or "空"
+    if not d.value and d.confidence <= 0.0:  # no reading at all (a row or amount not found)
+        return f"{label}未能识别" + (f"，按表内合计推算应为{d.likely}" if d.likely else "")
     if d.likely:
         return f"{label}识别为“{value}”，按表内合计推算应为{d.likely}"
     return f"{label}“{value}”识别置信度仅{fmt(d.confidence)}"
 
 
-def review_message(message: str, basis: list[Doubt]) -> str:
+def review_message(message: str, basis: list[Doubt], form: Form) -> str:
     """The rule's message, then the doubtful value(s) it rests on: one sentence."""
-    named = "；".join(describe(d) for d in basis[:2])
+    named = "；".join(describe(d, form) for d in basis[:2])
     return f"{message.rstrip('。')}（扫描件识别存疑：{named}，请对照原件核对后再认定）"

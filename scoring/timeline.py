@@ -23,9 +23,20 @@ _EMPTY_BRACKETS = re.compile(r"[(（\[【][)）\]】]")
 _YEAR = re.compile(r"(?:19|20)\d{2}")
 
 
+# a budget system's code before the name: `51000021R000000000199-房修类`, `219-池州市…` (DOMAIN §1.1)
+_CODE = re.compile(r"^(?=[0-9A-Za-z]*\d)[0-9A-Za-z]{3,}[-－—_:：]")
+
+
+def unit_key(name: str | None) -> str:
+    """A unit's name as compared across years: folded, a leading system code gone."""
+    text = fold(name)
+    return _CODE.sub("", text) or text
+
+
 def project_key(name: str | None) -> str:
-    """A project's name as compared across years: folded, year marks and a trailing 项目 gone."""
-    text = _EMPTY_BRACKETS.sub("", _YEAR_MARK.sub("", fold(name)))
+    """A project's name as compared across years: folded, a leading system code, year marks
+    and a trailing 项目 gone."""
+    text = _EMPTY_BRACKETS.sub("", _YEAR_MARK.sub("", unit_key(name)))
     return text.removesuffix("项目") or text
 
 
@@ -53,7 +64,7 @@ class Timeline:
             {
                 "pos": pos,
                 "current": pos < len(current),
-                "unit": fold(form.unit),
+                "unit": unit_key(form.unit),
                 "project": project_key(form.project),
                 "year": form.year,
                 "file": form.source.file,

@@ -101,3 +101,20 @@ def test_text_layer_forms_never_get_review():
 )  # fmt: skip
 def test_looks_alike_is_what_ocr_confuses(read, implied, alike):
     assert looks_alike(read, implied, 2) is alike
+
+
+def test_report_shows_a_review_finding_with_its_picture_first(scanned):
+    from perfaudit.pipeline import report
+    from perfaudit.pipeline.worker import FileResult
+
+    doc = misread(scanned, "抚恤金合理性", "30.00", "80.00", 0.93)
+    doc.reader = None
+    forms = build_forms(doc)
+    findings = audit_forms(forms)
+    result = FileResult(doc.path, doc.sha256, forms=forms, pages=doc.n_pages)
+    page = report.render_report([result], forms, findings, {doc.path: SCAN})
+    groups = page.split('<div class="grp')[1:]
+    review = [g for g in groups if 'data-sev="review"' in g]
+    assert review and "待核对" in page
+    for g in review:
+        assert g.startswith(' review">') and g.index('class="crop"') < g.index("<article")

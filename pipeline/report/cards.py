@@ -86,7 +86,8 @@ def _assign_crops(cards: list[_Card], crops: Mapping[CropKey, Crop], budget: int
     """Give groups their picture, errors first, until the budget is spent; → pictures left out."""
     order = sorted(
         (g for c in cards for g in c.groups if g.key is not None),
-        key=lambda g: g.rank,  # stable: file/form order within a severity
+        # a review finding needs its picture most; then by severity, stable within one
+        key=lambda g: (all(f.severity != "review" for f in g.findings), g.rank),
     )
     used = omitted = 0
     for g in order:

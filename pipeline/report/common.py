@@ -11,9 +11,10 @@ from datetime import UTC, datetime
 
 from perfaudit.model import Finding
 
-SEVERITIES = ("error", "warning", "info", "fatal")
+SEVERITIES = ("error", "warning", "info", "fatal", "review")
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 SEVERITY_LABEL = {"error": "错误", "warning": "警告", "info": "提示", "fatal": "无法读取"}
+SEVERITY_LABEL["review"] = "待核对"  # an OCR doubt: compare the value with the picture
 
 RULE_NAMES = {
     "FUND_RATE": "执行率计算不符",

@@ -91,6 +91,8 @@ def _group_html(g: _Group, anchors: dict[int, str]) -> str:
             f'height="{g.crop.height}" alt="{_e(alt)}" decoding="async">'
             f"<figcaption>源文件 第{key.page}页（红框为问题所在行）</figcaption></figure>"
         )
+        if any(f.severity == "review" for f in g.findings):  # the picture is the evidence
+            return f'<div class="grp review">{figure}<div class="fl">{items}</div></div>'
         return f'<div class="grp"><div class="fl">{items}</div>{figure}</div>'
     if g.key is not None and g.ref and not g.omitted:  # a workbook: no page to picture
         note = f'<div class="noimage">源文件为工作簿，请查看单元格 <b>{_e(g.ref)}</b>。</div>'
