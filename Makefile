@@ -10,10 +10,17 @@ $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "make: need $(PY) (set PY=python3 to use another 3.11+)"; exit 1; }
 	$(PY) -m venv $(VENV)
 
+# A machine whose pip.conf names local package folders that do not exist makes pip warn once
+# per package ("Location 'file:///…' is ignored"): noise, not a problem, so it is kept off the
+# screen; pip's exit status is kept.
+PIP_QUIET = 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet --upgrade pip
+	@echo "$(BIN)/pip install --upgrade pip"
+	@{ $(BIN)/pip install --quiet --upgrade pip; echo $$? > $(VENV)/.rc; } $(PIP_QUIET); exit $$(cat $(VENV)/.rc)
 	@# setuptools' note on editable installs is information, not a problem: keep it off the screen
-	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install --quiet -e '.[dev]'
+	@echo "$(BIN)/pip install -e '.[dev]'"
+	@{ PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install --quiet -e '.[dev]'; echo $$? > $(VENV)/.rc; } $(PIP_QUIET); exit $$(cat $(VENV)/.rc)
 	@touch $(STAMP)
 
 install: $(STAMP)  ## create .venv and install perfaudit (leaves .venv/bin/perfaudit)
