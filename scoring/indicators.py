@@ -125,8 +125,8 @@ def target_met_low_score(ctx: Ctx) -> Iterator[Finding]:
             )
 
 
-def target_too_low(ctx: Ctx) -> Iterator[Finding]:
-    """TARGET_TOO_LOW (info): actual ≥ 130 % of a ≥/> target: the target may have been set too low."""
+def _overachieved(ctx: Ctx) -> Iterator[tuple[Indicator, float, float]]:
+    """(indicator, target, actual) of each ≥/> row whose actual reaches the policy's ratio (130 %)."""
     ratio = ctx.policy.too_low_ratio
     for ind in ctx.form.indicators:
         pair = quantities(ind.target_parsed, ind.actual_parsed)
@@ -134,14 +134,26 @@ def target_too_low(ctx: Ctx) -> Iterator[Finding]:
             continue
         target, actual = pair
         if target > 0 and actual >= ratio * target - 1e-9:
-            yield ctx.finding(
-                "TARGET_TOO_LOW",
-                f"实际完成值{_q(actual, ind.actual_parsed.unit or ind.target_parsed.unit)}达到年度指标值"
-                f"{_target(ind.target_parsed)}的{actual / target * 100:.0f}%，指标值可能设置偏低",
-                indicator=ind,
-                expected=f"<{fmt(ratio * target)}",
-                found=fmt(actual),
-            )
+            yield ind, target, actual
+
+
+def _reached(ind: Indicator, target: float, actual: float) -> str:
+    return (
+        f"实际完成值{_q(actual, ind.actual_parsed.unit or ind.target_parsed.unit)}达到年度指标值"
+        f"{_target(ind.target_parsed)}的{actual / target * 100:.0f}%"
+    )
+
+
+def target_too_low(ctx: Ctx) -> Iterator[Finding]:
+    """TARGET_TOO_LOW (info): actual ≥ 130 % of a ≥/> target: the target may have been set too low."""
+    for ind, target, actual in _overachieved(ctx):
+        yield ctx.finding(
+            "TARGET_TOO_LOW",
+            f"{_reached(ind, target, actual)}，指标值可能设置偏低",
+            indicator=ind,
+            expected=f"<{fmt(ctx.policy.too_low_ratio * target)}",
+            found=fmt(actual),
+        )
 
 
 def overachieved_no_reason(ctx: Ctx) -> Iterator[Finding]:
@@ -149,26 +161,17 @@ def overachieved_no_reason(ctx: Ctx) -> Iterator[Finding]:
     (DOMAIN §3.5; `warning` under a policy that requires it)."""
     if ctx.form.columns and "deviation_reason" not in ctx.form.columns:
         return  # the template prints no 偏差原因 column (Chongqing): nothing could be written
-    ratio = ctx.policy.too_low_ratio
-    for ind in ctx.form.indicators:
-        pair = quantities(ind.target_parsed, ind.actual_parsed)
-        if (
-            pair is None
-            or ind.target_parsed.op not in (">=", ">")
-            or (ind.deviation_reason or "").strip()
-        ):
+    for ind, target, actual in _overachieved(ctx):
+        if (ind.deviation_reason or "").strip():
             continue
-        target, actual = pair
-        if target > 0 and actual >= ratio * target - 1e-9:
-            yield ctx.finding(
-                "OVERACHIEVED_NO_REASON",
-                f"实际完成值{_q(actual, ind.actual_parsed.unit or ind.target_parsed.unit)}达到年度指标值"
-                f"{_target(ind.target_parsed)}的{actual / target * 100:.0f}%，超额完成却未填写偏差原因分析",
-                indicator=ind,
-                expected="偏差原因",
-                found="空",
-                severity=ctx.policy.overachieved_severity,
-            )
+        yield ctx.finding(
+            "OVERACHIEVED_NO_REASON",
+            f"{_reached(ind, target, actual)}，超额完成却未填写偏差原因分析",
+            indicator=ind,
+            expected="偏差原因",
+            found="空",
+            severity=ctx.policy.overachieved_severity,
+        )
 
 
 def _tiers(ctx: Ctx) -> Iterator[tuple[Indicator, str, float]]:
