@@ -37,6 +37,12 @@ FORMS_DTYPES = {
     "warnings": _INT,
     "infos": _INT,
     "reviews": _INT,
+    "template": _CAT,
+    "previous_year": _INT,
+    "previous_total_score": _FLOAT,
+    "previous_grade": _CAT,
+    "targets_changed": _INT,
+    "targets_lowered": _INT,
 }
 INDICATORS_DTYPES = {
     "form": _INT,

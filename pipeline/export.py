@@ -34,7 +34,11 @@ FORMS_CSV_COLUMNS = [
     "errors",
     "warnings",
     "infos",
+    "reviews",  # findings resting on an OCR reading in doubt (severity review)
+    "template",  # the layout family the form was read as (normalize/templates/)
 ]
+
+_COUNTED = ("error", "warning", "info", "review")
 
 INDICATOR_COLUMNS = [
     "file",
@@ -126,12 +130,12 @@ def forms_csv_rows(
     counts: dict[tuple[str, int], dict[str, int]] = {}
     for f in findings:
         if f.form is not None:
-            c = counts.setdefault((f.file, f.form), {"error": 0, "warning": 0, "info": 0})
+            c = counts.setdefault((f.file, f.form), dict.fromkeys(_COUNTED, 0))
             if f.severity in c:
                 c[f.severity] += 1
     rows = []
     for form in forms:
-        c = counts.get((form.source.file, form.index), {"error": 0, "warning": 0, "info": 0})
+        c = counts.get((form.source.file, form.index), dict.fromkeys(_COUNTED, 0))
         rows.append(
             {
                 "file": form.source.file,
@@ -145,6 +149,8 @@ def forms_csv_rows(
                 "errors": c["error"],
                 "warnings": c["warning"],
                 "infos": c["info"],
+                "reviews": c["review"],
+                "template": form.template,
                 **history.get(
                     (form.source.file, form.index), dict.fromkeys(PROJECT_HISTORY_COLUMNS)
                 ),

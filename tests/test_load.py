@@ -54,6 +54,9 @@ def test_tables_and_dtypes(outdir):
     assert str(forms["form"].dtype) == "Int64" and str(forms["year"].dtype) == "Int64"
     assert str(forms["total_score"].dtype) == "Float64"
     assert str(forms["errors"].dtype) == "Int64"
+    assert str(forms["reviews"].dtype) == "Int64" and forms["reviews"].iloc[0] == 0  # text layer
+    assert list(forms["template"]) == ["national"]
+    assert str(forms["previous_year"].dtype) == "Int64" and forms["previous_year"].isna().all()
     assert str(indicators["weight"].dtype) == "Float64" and str(indicators["page"].dtype) == "Int64"
     assert isinstance(indicators["level1"].dtype, pd.CategoricalDtype)
     assert isinstance(findings["rule"].dtype, pd.CategoricalDtype)
