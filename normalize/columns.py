@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
 
 from perfaudit.model import Cell
 from perfaudit.normalize.vocabulary import fold, load_vocabulary
@@ -48,13 +49,46 @@ def match_header(text: str, table: dict[str, list[str]]) -> str | None:
 
 
 def header_columns(cells: list[Cell], table: dict[str, list[str]]) -> list[Column]:
-    """Columns named by a header row's cells (unknown header cells are skipped)."""
-    columns = []
+    """Columns named by a header row's cells (unknown header cells are skipped).
+
+    An OCR'd header cell that names no column, or one another cell already names
+    (`级指标` ties 一级/二级/三级 and loses to the printed 一级指标), gets a second chance
+    among the columns still unnamed (ocr_header below); text-layer cells never do.
+    """
+    columns: list[Column] = []
+    missed: list[Cell] = []
     for cell in cells:
         key = match_header(cell.text, table)
         if key and all(c.key != key for c in columns):
             columns.append(Column(key, cell.bbox[0], cell.bbox[2]))
-    return columns
+        elif cell.confidence < 1.0:
+            missed.append(cell)
+    for cell in missed:
+        key = ocr_header(cell.text, table, {c.key for c in columns})
+        if key is not None:
+            columns.append(Column(key, cell.bbox[0], cell.bbox[2]))
+    return sorted(columns, key=lambda c: c.x0) if missed else columns
+
+
+def ocr_header(text: str, table: dict[str, list[str]], taken: set[str]) -> str | None:
+    """The one still-unnamed column an OCR'd header names with a glyph dropped or garbled.
+
+    A header printed `级指标` may be any of 一级/二级/三级指标; among the columns no other
+    cell names, exactly one may be within one edit (or above the header threshold), else None.
+    """
+    bare = _PAREN.sub("", fold(text))
+    if len(bare) < 2:
+        return None
+    threshold = load_vocabulary().header_threshold
+    near = set()
+    for key, variants in table.items():
+        if key in taken:
+            continue
+        for variant in variants:
+            v = _PAREN.sub("", fold(variant))
+            if Levenshtein.distance(bare, v) <= 1 or fuzz.ratio(bare, v) >= threshold:
+                near.add(key)
+    return near.pop() if len(near) == 1 else None
 
 
 def assign(cells: list[Cell], columns: list[Column]) -> dict[str, list[Cell]]:
