@@ -34,7 +34,13 @@ from rapidfuzz.distance import Levenshtein
 
 from perfaudit.model import BBox, Cell, Doubt, Form, Located, RawDocument, Row
 from perfaudit.normalize.layouts import DEFAULT, load_templates
-from perfaudit.normalize.values import parse_value, to_number
+from perfaudit.normalize.values import (
+    is_known_unit,
+    normalize_unit,
+    parse_value,
+    to_number,
+    unit_spellings_near,
+)
 from perfaudit.normalize.vocabulary import fold
 
 TOTAL_FUND = "年度资金总额"
@@ -49,6 +55,7 @@ class Settings:
     tier_phrases: tuple[str, ...]
     tier_min_ratio: float
     grades: tuple[str, ...]
+    unit_max_edits: int
 
 
 @cache
@@ -60,6 +67,7 @@ def settings() -> Settings:
         tier_phrases=tuple(raw["tier_phrases"]),
         tier_min_ratio=float(raw["tier_min_ratio"]),
         grades=tuple(raw["grades"]),
+        unit_max_edits=int(raw["unit_max_edits"]),
     )
 
 
@@ -117,6 +125,7 @@ class FormCheck:
         self.check_rate()
         self.check_fund_rows()
         self.correct_tiers()
+        self.correct_units()
         self.check_grade()
         self.check_signs()
         self.recover_header_fields()
@@ -398,6 +407,31 @@ class FormCheck:
             ind.actual = phrase
             ind.actual_parsed = parse_value(phrase)
             ind.confidence = min(ind.confidence, best[1] / 100)
+
+    def correct_units(self) -> None:
+        """A unit read a glyph off (`88.00(分比)`, `6.00(万心)`) is the unit the other value of
+        its row prints, when that unit is one edit away; the confidence drops to the match."""
+        for k, ind in enumerate(self.form.indicators):
+            if ind.confidence >= 1.0:
+                continue
+            for field, other in (("target", "actual"), ("actual", "target")):
+                pv, ov = getattr(ind, f"{field}_parsed"), getattr(ind, f"{other}_parsed")
+                if pv is None or ov is None or not pv.unit or not ov.unit:
+                    continue
+                want = normalize_unit(ov.unit)
+                if is_known_unit(pv.unit) or not is_known_unit(want):
+                    continue
+                near = unit_spellings_near(pv.unit, want, self.cfg.unit_max_edits)
+                text = getattr(ind, field)
+                if not near or pv.unit not in text:
+                    continue
+                head, _, tail = text.rpartition(pv.unit)
+                fixed = head + near[0] + tail
+                conf = fuzz.ratio(pv.unit, near[0]) / 100
+                setattr(ind, field, fixed)
+                setattr(ind, f"{field}_parsed", parse_value(fixed))
+                ind.confidence = min(ind.confidence, conf)
+                self.form.doubts.append(Doubt(field, fixed, ind.confidence, k))
 
     def check_grade(self) -> None:
         """The grade is one of 优良中差: re-read a grade cell that is not."""

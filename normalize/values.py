@@ -293,6 +293,31 @@ def normalize_unit(unit: str | None) -> str | None:
     return _clean_unit(u)
 
 
+def is_known_unit(unit: str | None) -> bool:
+    """Whether a unit is in the vocabulary (units.toml), a multiplier prefix allowed (`万人次`)."""
+    u = normalize_unit(unit)
+    return u is not None and (u in KNOWN_UNITS or unit_scale(u)[1] in KNOWN_UNITS)
+
+
+def unit_spellings_near(unit: str, canonical: str, max_edits: int = 1) -> list[str]:
+    """Spellings of `canonical` (`百分比`, `万元`) that `unit` is within `max_edits` of, nearest first.
+
+    For OCR that dropped or garbled a glyph of a printed unit (`分比`, `万心`): the caller
+    names which unit the form's redundancy expects, so a reading one edit from both 百分比
+    and 千分比 is not guessed at.
+    """
+    from rapidfuzz.distance import Levenshtein
+
+    read = _clean_unit(unit) or ""
+    if len(read) < 2:  # one glyph read as another says nothing about which unit it was
+        return []
+    scale, base = unit_scale(canonical)
+    prefix = next((p for p, f in _SCALES if f == scale and canonical.startswith(p)), "")
+    spellings = {prefix + s for s, c in UNIT_ALIASES.items() if c == base} | {canonical}
+    near = [(Levenshtein.distance(read, s), s) for s in spellings if s != read]
+    return [s for d, s in sorted(near) if d <= max_edits]
+
+
 def _clean_unit(unit: str | None) -> str | None:
     """Folded, without parens (format_value wraps units in them) or edge separators; None when the
     cell says there is no unit."""
