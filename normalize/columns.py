@@ -8,6 +8,7 @@ Forms vary in column order, extra columns and header wording (分数 for 分值,
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -48,12 +49,15 @@ def match_header(text: str, table: dict[str, list[str]]) -> str | None:
     return best_key if best >= load_vocabulary().header_threshold else None
 
 
-def header_columns(cells: list[Cell], table: dict[str, list[str]]) -> list[Column]:
+def header_columns(
+    cells: list[Cell], table: dict[str, list[str]], ocr_pages: Collection[int] = ()
+) -> list[Column]:
     """Columns named by a header row's cells (unknown header cells are skipped).
 
     An OCR'd header cell that names no column, or one another cell already names
     (`级指标` ties 一级/二级/三级 and loses to the printed 一级指标), gets a second chance
-    among the columns still unnamed (ocr_header below); text-layer cells never do.
+    among the columns still unnamed (ocr_header below); text-layer cells never do. A cell is
+    OCR'd when its page is in `ocr_pages` or it was read below full confidence.
     """
     columns: list[Column] = []
     missed: list[Cell] = []
@@ -61,7 +65,7 @@ def header_columns(cells: list[Cell], table: dict[str, list[str]]) -> list[Colum
         key = match_header(cell.text, table)
         if key and all(c.key != key for c in columns):
             columns.append(Column(key, cell.bbox[0], cell.bbox[2]))
-        elif cell.confidence < 1.0:
+        elif cell.page in ocr_pages or cell.confidence < 1.0:
             missed.append(cell)
     for cell in missed:
         key = ocr_header(cell.text, table, {c.key for c in columns})

@@ -38,6 +38,7 @@ from perfaudit.normalize.indicator_rows import (
     merged_labels,
     number_piece,
 )
+from perfaudit.normalize.labels import ocr_fund_item
 from perfaudit.normalize.layouts import (
     Template,
     detect,
@@ -88,6 +89,7 @@ class FormBuilder:
         self.pending_title: TextLine | None = None
         self.pending_year: int | None = None
         self.pending_hits: Counter = Counter()  # markers in the lines before the next form
+        self.fund_match = 1.0  # similarity of the last funds-row label matched by OCR repair
 
     @property
     def tpl(self) -> Template:
@@ -240,7 +242,7 @@ class FormBuilder:
         heads = [c for c, name in zip(cells, fields, strict=True) if name is None]
         keys = {match_header(c.text, table) for c in heads}
         if len(keys & {"initial_budget", "annual_budget", "executed", "execution_rate"}) >= 2:
-            st.fund_cols = header_columns(heads, table)
+            st.fund_cols = header_columns(heads, table, self.doc.ocr_pages)
             st.section = "funds"
             st.funds_label = "".join(
                 c.text for c, n in zip(cells, fields, strict=True) if n == "funds"
@@ -250,6 +252,7 @@ class FormBuilder:
         if st.section != "funds":
             return False
         item = self._fund_item(cells)
+        match = self.fund_match
         if item is None and st.form.fund(TOTAL_FUNDS) is None and _all_numbers(cells):
             item = TOTAL_FUNDS  # a funds block with one unlabeled row (Chongqing)
         if item is None and row.first_on_page and not st.form.funds:
@@ -272,7 +275,7 @@ class FormBuilder:
             "score",
         ):
             setattr(fund, key, to_number(text_of(mapped, key)))
-        fund.confidence = min(c.confidence for c in cells)
+        fund.confidence = min(min(c.confidence for c in cells), match)
         if st.form.fund(item) is None:
             st.form.funds.append(fund)
         return True
@@ -286,11 +289,28 @@ class FormBuilder:
                 st.form.funds_unit = unit.group(1)
 
     def _fund_item(self, cells: list[Cell]) -> str | None:
+        self.fund_match = 1.0
         for cell in cells:
             item = self.tpl.fund_item(cell.text)
             if item is not None:
                 return item
-        return None
+        return self._ocr_fund_item(cells)
+
+    def _ocr_fund_item(self, cells: list[Cell]) -> str | None:
+        """A funds-row label OCR read a glyph or two short (labels.ocr_fund_item); its row's
+        confidence drops to the match (self.fund_match), so findings on it are `review`."""
+        st = self.state
+        if st is None or st.section != "funds" or not cells:
+            return None
+        cell = cells[0]
+        if cell.page not in self.doc.ocr_pages and cell.confidence >= 1.0:
+            return None
+        taken = {f.item for f in st.form.funds}
+        found = ocr_fund_item(cell.text, st.template.fund_rows, taken)
+        if found is None:
+            return None
+        self.fund_match = found[1] / 100
+        return found[0]
 
     def _goals(self, st: _FormState, row: Row, cells: list[Cell], fields: list[str | None]) -> bool:
         if "goal_expected" in fields and "goal_actual" in fields:
@@ -331,7 +351,9 @@ class FormBuilder:
             return False
         # a header repeated on a continuation page (<thead>, repeatRows, print titles)
         st.resume = st.section == "indicators" and bool(st.rows)
-        st.ind_cols = header_columns(self._column_heads(cells), st.template.columns)
+        st.ind_cols = header_columns(
+            self._column_heads(cells), st.template.columns, self.doc.ocr_pages
+        )
         st.section = "indicators"
         st.form.columns = [c.key for c in st.ind_cols]
         return True

@@ -19,6 +19,7 @@ from perfaudit.normalize.vocabulary import fold, load_vocabulary
 _WEIGHT_SUFFIX = re.compile(r"[(（]?\s*\d+(?:\.\d+)?\s*分\s*[)）]?$")
 _INDEX_PREFIX = re.compile(r"^(?:指标\s*\d+|\d+)\s*[:：.、)）]\s*")
 _TRAILING_PUNCT = re.compile(r"[:：;；,，。、]+$")
+_FUND_PREFIX = re.compile(r"^(其中)?[:：]?")
 _WEIGHT_NUMBER = re.compile(r"(\d+(?:\.\d+)?)\s*分")
 
 
@@ -118,3 +119,27 @@ def join_fragment(printed_so_far: str, piece: str, level: int) -> str | None:
     if after.canonical and (before.canonical is None or after.score >= before.score):
         return joined
     return None
+
+
+def ocr_fund_item(
+    text: str | None, rows: dict[str, list[str]], taken: set[str]
+) -> tuple[str, float] | None:
+    """(item, similarity 0..100) of an OCR'd funds-row label that lost a glyph or two.
+
+    `结转资金` (上年 dropped out of a fax) is 上年结转资金 when that row is not read yet and
+    no other unread item comes as close; exact labels are matched by Template.fund_item.
+    """
+    label = _FUND_PREFIX.sub("", fold(text)).rstrip(":：")
+    if len(label) < 2 or not re.search(r"[\u4e00-\u9fff]", label):
+        return None
+    threshold = load_vocabulary().label_threshold
+    near = {
+        item: max(fuzz.ratio(label, fold(v)) for v in variants)
+        for item, variants in rows.items()
+        if item not in taken
+    }
+    above = [(score, item) for item, score in near.items() if score >= threshold]
+    if len(above) != 1:
+        return None
+    score, item = above[0]
+    return item, float(score)
