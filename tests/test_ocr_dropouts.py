@@ -1,0 +1,113 @@
+"""Fax dropouts: OCR'd header cells, funds-row labels and units that lost a glyph.
+
+A fax at 150 dpi erases whole glyphs (`二级指标` → `级指标`, `上年结转资金` → `结转资金`,
+`百分比` → `分比`). On OCR'd pages those are matched to the template with one glyph
+dropped or garbled, only where a single reading fits, with the confidence lowered;
+a text layer is read exactly as before.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from perfaudit.model import Cell
+from perfaudit.normalize.columns import header_columns
+from perfaudit.normalize.labels import ocr_fund_item
+from perfaudit.normalize.layouts import load_templates
+from perfaudit.normalize.values import unit_spellings_near
+from perfaudit.pipeline.worker import process_file
+from perfaudit.scoring.engine import audit_forms
+
+from conftest import SAMPLES, load_truth, pdf_of
+
+FAX_150 = SAMPLES / "scans" / "families" / "fax" / "seed_4_huodong_jingfei_150dpi.truth.json"
+SOURCE = SAMPLES / "seed_4_huodong_jingfei.pdf"
+NATIONAL = load_templates()["national"]
+HEADERS = ["一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分"]
+KEYS = ["level1", "level2", "level3", "target", "actual", "weight", "score"]
+
+
+def header_row(texts: list[str], confidence: float) -> list[Cell]:
+    return [
+        Cell(t, 1, (100.0 * i, 0.0, 100.0 * i + 90, 20.0), confidence) for i, t in enumerate(texts)
+    ]
+
+
+def loud(findings) -> set[tuple]:
+    return {
+        (f.rule, f.indicator, f.subject) for f in findings if f.severity in ("error", "warning")
+    }
+
+
+@pytest.mark.parametrize("dropped", range(len(HEADERS)))
+def test_a_header_missing_any_one_glyph_names_its_column_or_none_never_another(dropped):
+    """Metamorphic: every header of the row with each of its glyphs erased in turn."""
+    head = HEADERS[dropped]
+    for pos in range(len(head)):
+        texts = [*HEADERS]
+        texts[dropped] = head[:pos] + head[pos + 1 :]
+        keys = [c.key for c in header_columns(header_row(texts, 0.9), NATIONAL.columns)]
+        assert len(keys) == len(set(keys))
+        assert keys == [k for k in KEYS if k in keys], (texts[dropped], keys)
+        assert set(keys) >= set(KEYS) - {KEYS[dropped]}
+        if len(head) >= 3:  # one glyph of two is too little to tell 分值 from 得分
+            assert keys == KEYS, (texts[dropped], keys)
+
+
+def test_text_layer_header_with_a_glyph_missing_is_not_guessed():
+    texts = ["一级指标", "级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分"]
+    text_layer = [c.key for c in header_columns(header_row(texts, 1.0), NATIONAL.columns)]
+    assert "level2" not in text_layer
+    on_ocr_page = header_columns(header_row(texts, 1.0), NATIONAL.columns, ocr_pages={1})
+    assert [c.key for c in on_ocr_page] == KEYS
+
+
+def test_funds_label_missing_glyphs_names_the_one_unread_item():
+    rows = NATIONAL.fund_rows
+    assert ocr_fund_item("结转资金", rows, {"年度资金总额"}) == ("上年结转资金", 80.0)
+    assert ocr_fund_item("结转资金", rows, {"上年结转资金"}) is None  # already read
+    for item, variants in rows.items():
+        for variant in variants:
+            for pos in range(len(variant)):
+                found = ocr_fund_item(variant[:pos] + variant[pos + 1 :], rows, set())
+                assert found is None or found[0] == item, (variant, pos, found)
+    assert ocr_fund_item("67.25", rows, set()) is None
+    assert ocr_fund_item("年度总体目标", rows, set()) is None
+
+
+def test_unit_missing_a_glyph_is_repaired_only_to_the_unit_its_row_expects():
+    assert unit_spellings_near("分比", "%") == ["百分比"]
+    assert unit_spellings_near("分比", "‰") == ["千分比"]
+    assert unit_spellings_near("万心", "万元") == ["万元"]
+    assert unit_spellings_near("心", "%") == []  # a single glyph tells nothing
+    assert unit_spellings_near("公里", "%") == []
+
+
+@pytest.fixture(scope="module")
+def fax_150():
+    result = process_file(pdf_of(FAX_150))
+    assert result.fatal is None, result.fatal
+    return result
+
+
+def test_fax_150dpi_reads_its_level2_column_and_funds_rows(fax_150):
+    truth = load_truth(FAX_150)[0]
+    form = fax_150.forms[0]
+    assert [f.item for f in form.funds] == [f["item"] for f in truth["funds"]]
+    carried = form.fund("上年结转资金")
+    assert carried.annual_budget == 0.0 and carried.executed == 0.0
+    assert carried.confidence <= 0.8  # matched on a label that lost two glyphs
+    got = [(i.level1, i.level2) for i in form.indicators]
+    assert got == [(i["level1"], i["level2"]) for i in truth["indicators"]]
+    actual = [i.actual for i in form.indicators]
+    assert actual[15] == truth["indicators"][15]["actual"] == "88.00(百分比)"
+    assert form.indicators[15].confidence < 1.0
+    assert any(d.field == "actual" and d.indicator == 15 for d in form.doubts)
+
+
+def test_fax_150dpi_raises_no_error_or_warning_the_source_lacks(fax_150):
+    source = process_file(SOURCE)
+    scan = audit_forms(fax_150.forms)
+    assert loud(scan) <= loud(audit_forms(source.forms)), loud(scan) - loud(
+        audit_forms(source.forms)
+    )
