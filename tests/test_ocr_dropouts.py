@@ -97,6 +97,10 @@ def test_fax_150dpi_reads_its_level2_column_and_funds_rows(fax_150):
     carried = form.fund("上年结转资金")
     assert carried.annual_budget == 0.0 and carried.executed == 0.0
     assert carried.confidence <= 0.8  # matched on a label that lost two glyphs
+    other = form.fund("其他资金")  # printed `67:25` and `. 37.62` by the OCR
+    assert (other.annual_budget, other.executed) == (67.25, 37.62)
+    doubted = {d.field for d in form.doubts if d.confidence < 0.5}
+    assert {"funds.其他资金.annual_budget", "funds.其他资金.executed"} <= doubted
     got = [(i.level1, i.level2) for i in form.indicators]
     assert got == [(i["level1"], i["level2"]) for i in truth["indicators"]]
     actual = [i.actual for i in form.indicators]
