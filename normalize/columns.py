@@ -67,11 +67,14 @@ def header_columns(
             columns.append(Column(key, cell.bbox[0], cell.bbox[2]))
         elif cell.page in ocr_pages or cell.confidence < 1.0:
             missed.append(cell)
+    found = []
     for cell in missed:
-        key = ocr_header(cell.text, table, {c.key for c in columns})
+        key = ocr_header(cell.text, table, {c.key for c in columns} | {c.key for c in found})
         if key is not None:
-            columns.append(Column(key, cell.bbox[0], cell.bbox[2]))
-    return sorted(columns, key=lambda c: c.x0) if missed else columns
+            found.append(Column(key, cell.bbox[0], cell.bbox[2]))
+    if not found:
+        return columns
+    return sorted([*columns, *found], key=lambda c: c.x0)  # printed order, as the cells were
 
 
 def ocr_header(text: str, table: dict[str, list[str]], taken: set[str]) -> str | None:
