@@ -18,6 +18,7 @@ from perfaudit.model import Cell
 from perfaudit.normalize.vocabulary import fold, load_vocabulary
 
 _PAREN = re.compile(r"[(（][^)）]*[)）]")
+_OPEN_PAREN = re.compile(r"[(（][^)）]*$")
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def ocr_header(text: str, table: dict[str, list[str]], taken: set[str]) -> str |
     A header printed `级指标` may be any of 一级/二级/三级指标; among the columns no other
     cell names, exactly one may be within one edit (or above the header threshold), else None.
     """
-    bare = _PAREN.sub("", fold(text))
+    bare = _OPEN_PAREN.sub("", _PAREN.sub("", fold(text)))  # `执行率(%`: its `)` dropped out
     if len(bare) < 2:
         return None
     threshold = load_vocabulary().header_threshold

@@ -115,3 +115,12 @@ def test_fax_150dpi_raises_no_error_or_warning_the_source_lacks(fax_150):
     assert loud(scan) <= loud(audit_forms(source.forms)), loud(scan) - loud(
         audit_forms(source.forms)
     )
+
+
+def test_funds_header_that_lost_its_closing_paren_names_its_column_on_ocr_pages_only():
+    texts = ["年初预算数", "全年预算数", "全年执行数", "分值", "执行率(%", "得分"]
+    keys = ["initial_budget", "annual_budget", "executed", "weight", "execution_rate", "score"]
+    ocr = header_columns(header_row(texts, 0.95), NATIONAL.fund_columns)
+    assert [c.key for c in ocr] == keys
+    text_layer = header_columns(header_row(texts, 1.0), NATIONAL.fund_columns)
+    assert "execution_rate" not in [c.key for c in text_layer]
