@@ -40,6 +40,7 @@ from perfaudit.normalize.values import (
     normalize_unit,
     parse_value,
     to_number,
+    unit_glyphs,
     unit_spellings_near,
 )
 from perfaudit.normalize.vocabulary import fold
@@ -435,7 +436,8 @@ class FormCheck:
 
     def correct_units(self) -> None:
         """A unit read a glyph off (`88.00(分比)`, `6.00(万心)`) is the unit the other value of
-        its row prints, when that unit is one edit away; the confidence drops to the match."""
+        its row prints, when that unit is one edit away and the reading could not be printed
+        as such (a glyph dropped, or one no unit uses); the confidence drops to the match."""
         for k, ind in enumerate(self.form.indicators):
             if ind.confidence >= 1.0:
                 continue
@@ -450,9 +452,14 @@ class FormCheck:
                 text = getattr(ind, field)
                 if not near or pv.unit not in text:
                     continue
+                conf = fuzz.ratio(pv.unit, near[0]) / 100
+                if len(near[0]) == len(pv.unit) and set(pv.unit) <= unit_glyphs():
+                    # a glyph swapped for one units use (`课次` for 课时) may be printed so:
+                    # not repaired, only doubted (a unit mismatch on it is `review`)
+                    self.form.doubts.append(Doubt(field, text, min(ind.confidence, conf), k))
+                    continue
                 head, _, tail = text.rpartition(pv.unit)
                 fixed = head + near[0] + tail
-                conf = fuzz.ratio(pv.unit, near[0]) / 100
                 setattr(ind, field, fixed)
                 setattr(ind, f"{field}_parsed", parse_value(fixed))
                 ind.confidence = min(ind.confidence, conf)

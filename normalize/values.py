@@ -37,6 +37,7 @@ import tomllib
 import unicodedata
 from collections.abc import Callable
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,9 @@ __all__ = [
     "parse_value",
     "to_number",
     "unit_scale",
+    "is_known_unit",
+    "unit_glyphs",
+    "unit_spellings_near",
 ]
 
 # ------------------------------------------------------------------------------- vocabulary ---
@@ -297,6 +301,12 @@ def is_known_unit(unit: str | None) -> bool:
     """Whether a unit is in the vocabulary (units.toml), a multiplier prefix allowed (`万人次`)."""
     u = normalize_unit(unit)
     return u is not None and (u in KNOWN_UNITS or unit_scale(u)[1] in KNOWN_UNITS)
+
+
+@cache
+def unit_glyphs() -> frozenset[str]:
+    """Every character some vocabulary unit spelling is written with."""
+    return frozenset("".join([*UNIT_ALIASES, *KNOWN_UNITS]))
 
 
 def unit_spellings_near(unit: str, canonical: str, max_edits: int = 1) -> list[str]:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import pytest
 
-from perfaudit.model import Cell
+from perfaudit.model import Cell, Form, Indicator, Source
 from perfaudit.normalize.columns import header_columns
 from perfaudit.normalize.labels import ocr_fund_item
 from perfaudit.normalize.layouts import load_templates
-from perfaudit.normalize.values import unit_spellings_near
+from perfaudit.normalize.selfcheck import FormCheck
+from perfaudit.normalize.values import parse_value, unit_spellings_near
 from perfaudit.pipeline.worker import process_file
 from perfaudit.scoring.engine import audit_forms
 
@@ -124,3 +125,20 @@ def test_funds_header_that_lost_its_closing_paren_names_its_column_on_ocr_pages_
     assert [c.key for c in ocr] == keys
     text_layer = header_columns(header_row(texts, 1.0), NATIONAL.fund_columns)
     assert "execution_rate" not in [c.key for c in text_layer]
+
+
+def test_a_unit_glyph_swapped_for_one_units_use_is_doubted_not_repaired():
+    def form_with(actual: str) -> Form:
+        ind = Indicator("产出指标", "数量指标", "培训课时", "≥20(课时)", actual, confidence=0.9)
+        ind.target_parsed, ind.actual_parsed = parse_value(ind.target), parse_value(actual)
+        return Form(source=Source(file="x.pdf", sha256=""), indicators=[ind])
+
+    swapped = form_with("24(课次)")  # 次 is a unit glyph (人次): may be printed so
+    FormCheck(swapped, [], None).correct_units()
+    assert swapped.indicators[0].actual == "24(课次)"
+    assert [(d.field, d.indicator) for d in swapped.doubts] == [("actual", 0)]
+    garbled = form_with("24(课心)")  # no unit is written with 心
+    FormCheck(garbled, [], None).correct_units()
+    assert garbled.indicators[0].actual == "24(课时)"
+    assert garbled.indicators[0].confidence <= 0.5
+    assert garbled.doubts[0].value == "24(课时)"
