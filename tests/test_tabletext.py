@@ -44,3 +44,19 @@ def test_drop_containers_drops_a_box_around_two_cells_only() -> None:
     assert drop_containers([a, b, row, c]) == [a, b, c]
     assert drop_containers([a, b, row, big, c]) == [a, b, c]
     assert drop_containers([a, _cell(0, 0, 10, 10)]) == [a, _cell(0, 0, 10, 10)]
+
+
+def test_by_cell_matches_testing_every_cell() -> None:
+    from perfaudit.extract.tabletext import _by_cell
+
+    hs = [0.0, 5.0, 9.99, 10.0, 15.0, 20.0, 25.0, 5.0]
+    vs = [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 30.0]
+    disjoint = [(0, 0, 10, 10), None, (10, 0, 20, 10), (20, 0, 30, 5)]
+    overlapping = [(0, 0, 12, 10), (10, 0, 20, 10), None]
+    for cells in (disjoint, overlapping):
+        want = [
+            [i for i in range(len(hs)) if c and c[0] <= hs[i] < c[2] and c[1] <= vs[i] < c[3]]
+            for c in cells
+        ]
+        assert _by_cell(list(range(len(hs))), cells, hs, vs) == want
+    assert _by_cell(list(range(len(hs))), overlapping, hs, vs)[:2] == [[0, 1, 2, 3], [3, 4]]
