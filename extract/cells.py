@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from perfaudit.extract.unicode import unify_ideographs
 from perfaudit.model import BBox, Cell
 
@@ -47,12 +49,18 @@ def drop_containers(cells: list[Cell]) -> list[Cell]:
     can close a rectangle around a whole row; its text is the row's text again.
     """
 
-    def inside(inner: Cell, outer: Cell) -> bool:
-        x, y = inner.x_center, (inner.bbox[1] + inner.bbox[3]) / 2
-        return (
-            inner is not outer
-            and outer.bbox[0] < x < outer.bbox[2]
-            and outer.bbox[1] < y < outer.bbox[3]
-        )
-
-    return [c for c in cells if sum(inside(o, c) for o in cells) < 2]
+    if len(cells) < 3:
+        return list(cells)
+    # One n×n comparison instead of a Python loop over every pair (O(n²) calls per table).
+    boxes = np.array([c.bbox for c in cells], dtype=float)
+    xs = (boxes[:, 0] + boxes[:, 2]) / 2
+    ys = (boxes[:, 1] + boxes[:, 3]) / 2
+    inside = (
+        (boxes[:, 0, None] < xs[None, :])
+        & (xs[None, :] < boxes[:, 2, None])
+        & (boxes[:, 1, None] < ys[None, :])
+        & (ys[None, :] < boxes[:, 3, None])
+    )  # inside[outer, inner]
+    np.fill_diagonal(inside, False)  # a cell does not contain itself
+    counts = inside.sum(axis=1)
+    return [c for c, n in zip(cells, counts, strict=True) if n < 2]

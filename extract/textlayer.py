@@ -16,6 +16,7 @@ from perfaudit.extract.cells import drop_containers, join_lines, row_bbox
 from perfaudit.extract.norules import rebuild_rows, rules_missing
 from perfaudit.extract.overflow import attach_overflow
 from perfaudit.extract.rulings import table_lines
+from perfaudit.extract.tabletext import table_texts
 from perfaudit.extract.unicode import unify_ideographs
 from perfaudit.model import BBox, Cell, Item, Row, TextLine
 
@@ -47,7 +48,7 @@ DEFAULT_SETTINGS = TextLayerSettings()
 
 def table_rows(page: Page, table_index: int, table: Any, page_no: int) -> list[Row]:
     """Rows of one pdfplumber table, keeping only the cells that exist (merged cells once)."""
-    texts = table.extract()
+    texts = table_texts(table)
     grid = [
         [
             Cell(text=join_lines(text), page=page_no, bbox=_bbox(box))
