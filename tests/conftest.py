@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import subprocess
+import sys
 import unicodedata
 from pathlib import Path
 
@@ -18,6 +20,26 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 SHARED = ROOT.parent / "shared"
 CORPUS = SHARED / "corpus"
+
+
+def perfaudit_run(
+    inbox: Path, out: Path, *extra: str, env: dict | None = None
+) -> subprocess.CompletedProcess:
+    """`perfaudit run INBOX --out OUT EXTRA…` as a user runs it (a fresh process); it must
+    complete (exit 0) without a traceback."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "perfaudit.pipeline.cli", "run", str(inbox), "--out", str(out)]
+        + list(extra),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    return proc
+
 
 # The seed files of samples/ (one form each), by project: the forms errors are planted into.
 SEED_FILES = {

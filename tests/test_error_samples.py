@@ -4,11 +4,8 @@ raise exactly the finding planted in each; the demo's report opens on them."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 
 import pytest
 
@@ -17,7 +14,7 @@ from perfaudit.pipeline.report import RULE_NAMES
 from perfaudit.pipeline.worker import process_file
 from perfaudit.scoring.policy import load_policy
 
-from conftest import ROOT, SAMPLES, field_diffs, load_truth
+from conftest import SAMPLES, field_diffs, load_truth, perfaudit_run
 
 ERRORS = SAMPLES / "errors"
 PDFS = sorted(ERRORS.glob("*.pdf"))
@@ -46,16 +43,7 @@ def test_demo_report_opens_on_errors(tmp_path):
     inbox.mkdir()
     for pdf in [*sorted(SAMPLES.glob("seed_*.pdf"))[:2], *PDFS]:  # as `make demo` copies them
         shutil.copyfile(pdf, inbox / pdf.name)
-    proc = subprocess.run(
-        [sys.executable, "-m", "perfaudit.pipeline.cli", "run", str(inbox), "--out", str(tmp_path)]
-        + ["--jobs", "2", "--settle", "0"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-        env=dict(os.environ),
-    )
-    assert proc.returncode == 0, proc.stderr
+    perfaudit_run(inbox, tmp_path, "--jobs", "2", "--settle", "0")
     page = (tmp_path / "report.html").read_text("utf-8")
     cards = re.findall(r'<section class="card" id="([^"]+)"', page)
     first_error_free = next(i for i, c in enumerate(cards) if "errors_" not in c)

@@ -17,7 +17,7 @@ import pytest
 from perfaudit.extract.document import read_input
 from perfaudit.pipeline.worker import process_file
 
-from conftest import SAMPLES, SHARED, count_fields, field_diffs
+from conftest import SAMPLES, SHARED, count_fields, field_diffs, perfaudit_run
 
 INPUTS = SAMPLES / "inputs"
 OCR_TYPES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
@@ -190,11 +190,7 @@ def test_several_forms_between_prose_in_one_document(results):
 
 def test_the_nightly_job_reads_every_type_and_names_what_it_ignores(tmp_path):
     import shutil
-    import subprocess
-    import sys
     import zipfile
-
-    from conftest import ROOT
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -204,11 +200,7 @@ def test_the_nightly_job_reads_every_type_and_names_what_it_ignores(tmp_path):
     with zipfile.ZipFile(inbox / "附件.zip", "w") as zf:
         zf.writestr("a.txt", "a")
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "perfaudit.pipeline.cli", "run", str(inbox), "--out", str(out)]
-    proc = subprocess.run(
-        [*cmd, "--settle", "0", "--jobs", "2"], capture_output=True, text=True, cwd=ROOT
-    )
-    assert proc.returncode == 0, proc.stderr
+    proc = perfaudit_run(inbox, out, "--settle", "0", "--jobs", "2")
     assert "2 ignored" in proc.stdout
     summary = json.loads(next((out / "runs").glob("*/summary.json")).read_text("utf-8"))
     assert sorted(summary["ignored"]) == ["请先阅读.txt", "附件.zip"]

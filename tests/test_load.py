@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +13,7 @@ from perfaudit.model import Finding
 from perfaudit.pipeline.export import write_findings_csv
 from perfaudit.pipeline.history import HISTORY_COLUMNS
 
-from conftest import ROOT, SAMPLES, SEED_FILES, load_truth
+from conftest import SAMPLES, SEED_FILES, load_truth, perfaudit_run
 
 SEED = SAMPLES / SEED_FILES["房修类"]
 
@@ -28,16 +25,7 @@ def outdir(tmp_path_factory) -> Path:
     inbox.mkdir()
     (inbox / SEED.name).write_bytes(SEED.read_bytes())
     (inbox / "broken.pdf").write_bytes(b"%PDF-1.4\n1 0 obj garbage\n")
-    proc = subprocess.run(
-        [sys.executable, "-m", "perfaudit.pipeline.cli", "run", str(inbox), "--out", str(tmp)]
-        + ["--jobs", "1", "--settle", "0"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-        env=dict(os.environ),
-    )
-    assert proc.returncode == 0, proc.stderr
+    perfaudit_run(inbox, tmp, "--jobs", "1", "--settle", "0")
     return tmp
 
 

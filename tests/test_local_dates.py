@@ -13,8 +13,6 @@ import json
 import os
 import re
 import sqlite3
-import subprocess
-import sys
 import time
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
@@ -25,7 +23,7 @@ from perfaudit.model import Finding
 from perfaudit.pipeline.history import Waiver, apply_waivers, local_day, update_history
 from perfaudit.pipeline.report.common import local_time
 
-from conftest import ROOT, SAMPLES, SEED_FILES
+from conftest import SAMPLES, SEED_FILES, perfaudit_run
 
 SHANGHAI = timezone(timedelta(hours=8))  # no daylight saving: a fixed offset is exact
 SEED = SAMPLES / SEED_FILES["抚恤金"]
@@ -101,16 +99,7 @@ def _run(tmp_path: Path, zone: str) -> tuple[Path, datetime]:
     inbox.mkdir()
     (inbox / SEED.name).write_bytes(SEED.read_bytes())
     before = datetime.now(UTC)
-    proc = subprocess.run(
-        [sys.executable, "-m", "perfaudit.pipeline.cli", "run", str(inbox), "--out", str(out)]
-        + ["--jobs", "1", "--settle", "0"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-        env={**os.environ, "TZ": zone},
-    )
-    assert proc.returncode == 0, proc.stderr
+    perfaudit_run(inbox, out, "--jobs", "1", "--settle", "0", env={**os.environ, "TZ": zone})
     return out, before
 
 

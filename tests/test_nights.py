@@ -14,19 +14,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import SAMPLES
+from conftest import SAMPLES, perfaudit_run
 
 NIGHTS = SAMPLES / "nights"
 
 
 def run(inbox: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
-    proc = subprocess.run(
-        [sys.executable, "-m", "perfaudit.pipeline.cli", "run", str(inbox), "--out", str(out), "--jobs", "2", *extra],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    assert "Traceback" not in proc.stderr
-    return proc
+    return perfaudit_run(inbox, out, "--jobs", "2", *extra)
 
 
 def rows(path: Path) -> list[dict]:

@@ -12,8 +12,6 @@ import copy
 import csv
 import shutil
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -26,7 +24,7 @@ from perfaudit.scoring.projects import project_histories
 from perfaudit.scoring.timeline import Timeline, project_key, unit_key
 from perfaudit.scoring.years import stricter
 
-from conftest import ROOT, SAMPLES, field_diffs, load_truth
+from conftest import SAMPLES, field_diffs, load_truth, perfaudit_run
 
 YEARS = SAMPLES / "years"
 FANGXIU_2024 = "seed_1_fangxiulei.pdf"
@@ -34,18 +32,6 @@ HOUQIN_2024 = "seed_6_houqin_baozhang_jingfei.pdf"
 FANGXIU_2023 = "fangxiulei_2023.pdf"
 HOUQIN_2023 = "houqin_2023.pdf"
 CROSS_YEAR = ("TARGET_LOWERED", "TEXT_REPEATED")
-
-
-def perfaudit_run(inbox: Path, out: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "perfaudit.pipeline.cli", "run", inbox, "--out", out, "--jobs", "2"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert "Traceback" not in proc.stderr
 
 
 def read_csv(path: Path) -> list[dict]:
@@ -73,7 +59,7 @@ def two_years(tmp_path_factory) -> Path:
         YEARS / FANGXIU_2023,
         YEARS / HOUQIN_2023,
     )
-    perfaudit_run(inbox, tmp / "out")
+    perfaudit_run(inbox, tmp / "out", "--jobs", "2")
     return tmp / "out"
 
 
@@ -162,9 +148,9 @@ def test_project_histories_list_totals_grades_and_changed_targets():
 
 def test_last_years_form_remembered_after_its_file_left_the_inbox(tmp_path):
     out = tmp_path / "out"
-    perfaudit_run(inbox_of(tmp_path / "inbox", YEARS / FANGXIU_2023), out)
+    perfaudit_run(inbox_of(tmp_path / "inbox", YEARS / FANGXIU_2023), out, "--jobs", "2")
     assert cross_year(out) == []
-    perfaudit_run(inbox_of(tmp_path / "inbox", SAMPLES / FANGXIU_2024), out)
+    perfaudit_run(inbox_of(tmp_path / "inbox", SAMPLES / FANGXIU_2024), out, "--jobs", "2")
     lowered = [r for r in cross_year(out) if r["rule"] == "TARGET_LOWERED"]
     assert {r["indicator"] for r in lowered} == {
         "中心阵地面积",
