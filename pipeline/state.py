@@ -35,13 +35,14 @@ import sqlite3
 import time
 import types
 import typing
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from perfaudit.model import Form
 from perfaudit.pipeline.worker import FileResult
-from perfaudit.scoring.timeline import project_key, unit_key
+from perfaudit.scoring.timeline import Placed, project_key, unit_key
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,11 @@ def decode_result(text: str) -> FileResult:
     return _decode(FileResult, json.loads(text))
 
 
+def decode_as(cls: type, text: str) -> Any:
+    """A dataclass of the model (Form, Finding) from the JSON of its dataclasses.asdict."""
+    return _decode(cls, json.loads(text))
+
+
 _HINTS: dict[type, dict[str, Any]] = {}
 
 
@@ -121,32 +127,59 @@ def _hints(cls: type) -> dict[str, Any]:
 
 
 def _decode(tp: Any, value: Any) -> Any:
-    if value is None:
-        return None
+    return _decoder(tp)(value)
+
+
+_DECODERS: dict[Any, Callable[[Any], Any]] = {}
+
+
+def _decoder(tp: Any) -> Callable[[Any], Any]:
+    """A function that rebuilds a value of type `tp` from its JSON, made once per type: the
+    type hints are read when it is made, not for every value (decoding is a nightly job's
+    main cost on an unchanged night)."""
+    found = _DECODERS.get(tp)
+    if found is None:
+        found = _DECODERS[tp] = _make_decoder(tp)
+    return found
+
+
+def _make_decoder(tp: Any) -> Callable[[Any], Any]:
     if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-        if not isinstance(value, dict):
-            raise ValueError(f"{tp.__name__}: expected an object")
         hints = _hints(tp)
-        kwargs = {
-            f.name: _decode(hints[f.name], value[f.name])
-            for f in dataclasses.fields(tp)
-            if f.init and f.name in value
-        }
-        try:
-            return tp(**kwargs)
-        except TypeError as exc:  # a required field the stored row lacks
-            raise ValueError(str(exc)) from None
+        names = [f.name for f in dataclasses.fields(tp) if f.init]
+        plan: list[tuple[str, Callable[[Any], Any]]] = []
+
+        def decode_dataclass(value: Any) -> Any:
+            if value is None:
+                return None
+            if not isinstance(value, dict):
+                raise ValueError(f"{tp.__name__}: expected an object")
+            if not plan:  # filled on first use: a type may refer to itself
+                plan.extend((n, _decoder(hints[n])) for n in names)
+            kwargs = {name: dec(value[name]) for name, dec in plan if name in value}
+            try:
+                return tp(**kwargs)
+            except TypeError as exc:  # a required field the stored row lacks
+                raise ValueError(str(exc)) from None
+
+        return decode_dataclass
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if origin in (typing.Union, types.UnionType):
         inner = [a for a in args if a is not type(None)]
-        return _decode(inner[0], value) if len(inner) == 1 else value
+        return _decoder(inner[0]) if len(inner) == 1 else _as_is
     if origin is list:
-        return [_decode(args[0], v) for v in value]
+        item = _decoder(args[0])
+        return lambda value: None if value is None else [item(v) for v in value]
     if origin is tuple:
-        return tuple(value)
+        return lambda value: None if value is None else tuple(value)
     if origin is dict:
-        return {k: _decode(args[1], v) for k, v in value.items()}
+        item = _decoder(args[1])
+        return lambda value: None if value is None else {k: item(v) for k, v in value.items()}
+    return _as_is
+
+
+def _as_is(value: Any) -> Any:
     return value
 
 
@@ -163,6 +196,20 @@ class State:
         except sqlite3.DatabaseError as exc:  # not a database, or damaged beyond use
             self._move_aside(exc)
             self.db = self._open()
+
+    @staticmethod
+    def reader(outdir: Path) -> Callable[[str], FileResult]:
+        """A stored result by path, read through a connection of its own (read-only): for a
+        forked child, which must not use its parent's connection."""
+        db = sqlite3.connect(f"file:{outdir / 'state.sqlite'}?mode=ro", uri=True, timeout=30)
+
+        def load(path: str) -> FileResult:
+            row = db.execute("SELECT result FROM files WHERE path = ?", (path,)).fetchone()
+            if row is None:
+                raise KeyError(path)
+            return decode_result(row[0])
+
+        return load
 
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30)
@@ -234,10 +281,9 @@ class State:
             return None
         return None if result.transient else result
 
-    def store(
-        self, result: FileResult, fingerprint: str, timeout: float | None = None
-    ) -> FileResult:
-        """Keep a fresh result; return it as it will be read back on the next run."""
+    def store(self, result: FileResult, fingerprint: str, timeout: float | None = None) -> None:
+        """Keep a fresh result (the outputs are written from what `load` reads back, so this
+        run and a rerun write the same bytes)."""
         text = encode_result(result)
         self.db.execute(
             "INSERT OR REPLACE INTO files (path, sha256, fingerprint, status, forms, pages, seconds,"
@@ -258,7 +304,13 @@ class State:
         )
         if time.monotonic() - self._last_commit >= COMMIT_SECONDS:
             self.commit()
-        return decode_result(text)
+
+    def load(self, path: str) -> FileResult:
+        """The stored result of `path` (one the run has checked with `cached` or `stored`)."""
+        row = self.db.execute("SELECT result FROM files WHERE path = ?", (path,)).fetchone()
+        if row is None:
+            raise KeyError(path)
+        return decode_result(row[0])
 
     def commit(self) -> None:
         self.db.commit()
@@ -281,29 +333,53 @@ class State:
         """Keep tonight's forms for the years to come; return the remembered forms of other
         project-years (last year's, whose files may have left INBOX). Of two forms of one
         project-year in INBOX, the first by file and position is kept."""
-        keys = set()
+        self.begin_remembering()
         for form in sorted(forms, key=lambda f: (f.source.file, f.index)):
-            key = (unit_key(form.unit), project_key(form.project), form.year)
-            if not key[0] or not key[1] or form.year is None or key in keys:
-                continue
-            keys.add(key)
-            self.db.execute(
-                "INSERT OR REPLACE INTO remembered_forms (unit, project, year, file, form_index,"
-                " sha256, seen_at, form) VALUES (?,?,?,?,?,?,?,?)",
-                (*key, form.source.file, form.index, form.source.sha256, seen_at, _form_json(form)),
-            )
+            self.remember(form, seen_at)
         self.commit()
-        earlier = []
-        for unit, project, year, file, text in self.db.execute(
-            "SELECT unit, project, year, file, form FROM remembered_forms ORDER BY unit, project, year"
+        return [self.remembered(rowid) for rowid, *_ in self.earlier_forms()]
+
+    def begin_remembering(self) -> None:
+        """Start a night's remembering: `remember` each form in file and position order."""
+        self.db.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS tonight (unit, project, year, PRIMARY KEY (unit, project, year))"
+        )
+        self.db.execute("DELETE FROM temp.tonight")
+
+    def remember(self, form: Form, seen_at: str) -> None:
+        """Keep one of tonight's forms (the first of its project-year) for the years to come."""
+        key = (unit_key(form.unit), project_key(form.project), form.year)
+        if not key[0] or not key[1] or form.year is None:
+            return
+        if self.db.execute("INSERT OR IGNORE INTO temp.tonight VALUES (?,?,?)", key).rowcount == 0:
+            return  # a form of this project-year came first tonight
+        self.db.execute(
+            "INSERT OR REPLACE INTO remembered_forms (unit, project, year, file, form_index,"
+            " sha256, seen_at, form) VALUES (?,?,?,?,?,?,?,?)",
+            (*key, form.source.file, form.index, form.source.sha256, seen_at, _form_json(form)),
+        )
+
+    def earlier_forms(self) -> list[tuple[int, Placed]]:
+        """(rowid, where the Timeline places it) of every remembered form of a project-year
+        not seen tonight whose stored form is usable, in unit, project, year order."""
+        out = []
+        for rowid, file, year, text in self.db.execute(
+            "SELECT rowid, file, year, form FROM remembered_forms"
+            " WHERE (unit, project, year) NOT IN (SELECT unit, project, year FROM temp.tonight)"
+            " ORDER BY unit, project, year"
         ):
-            if (unit, project, year) in keys:
-                continue
             try:
-                earlier.append(_decode(Form, json.loads(text)))
+                out.append((rowid, Placed.of(_decode(Form, json.loads(text)))))
             except (ValueError, KeyError, TypeError) as exc:
                 log.info("remembered form of %s (%s) unusable: %s", file, year, exc)
-        return earlier
+        return out
+
+    def remembered(self, rowid: int) -> Form:
+        """A remembered form by its rowid (from `earlier_forms`)."""
+        (text,) = self.db.execute(
+            "SELECT form FROM remembered_forms WHERE rowid = ?", (rowid,)
+        ).fetchone()
+        return _decode(Form, json.loads(text))
 
     # ------------------------------------------------------------ runs ---
 

@@ -79,10 +79,10 @@ def _row(form: Form, current: bool, before: Form | None) -> YearRow:
 
 
 def project_histories(
-    forms: list[Form], earlier: Iterable[Form], policy: Policy
+    forms: list[Form], earlier: Iterable[Form], policy: Policy, timeline: Timeline | None = None
 ) -> list[ProjectHistory]:
     """Projects of this run's forms known in two years or more, oldest year first."""
-    timeline = Timeline.build(forms, earlier, policy)
+    timeline = timeline or Timeline.build(forms, earlier, policy)
     frame = timeline.forms
     out = []
     for _, group in frame[frame.pos == frame.rep].groupby("pid", sort=False):
@@ -100,10 +100,10 @@ def project_histories(
 
 
 def history_columns(
-    forms: list[Form], earlier: Iterable[Form], policy: Policy
+    forms: list[Form], earlier: Iterable[Form], policy: Policy, timeline: Timeline | None = None
 ) -> dict[tuple[str, int], dict]:
     """forms.csv's history columns for each of this run's forms, by (file, form)."""
-    timeline = Timeline.build(forms, earlier, policy)
+    timeline = timeline or Timeline.build(forms, earlier, policy)
     frame = timeline.forms
     reps = frame[frame.pos == frame.rep]
     out: dict[tuple[str, int], dict] = {}

@@ -45,7 +45,7 @@ from perfaudit.pipeline.report.crops import (
     table_extents,
 )
 from perfaudit.pipeline.report.page import _csp_hash, render_report, write_report
-from perfaudit.pipeline.report.site import write_site
+from perfaudit.pipeline.report.site import write_pages, write_site
 
 __all__ = [
     "IMAGE_BUDGET",
@@ -65,5 +65,6 @@ __all__ = [
     "render_report",
     "table_extents",
     "write_report",
+    "write_pages",
     "write_site",
 ]
