@@ -303,7 +303,7 @@ def _write_night(
 ) -> None:
     """Score every current form and write every output, one file at a time (pipeline/night.py)."""
     from perfaudit.pipeline.report.common import finding_anchor
-    from perfaudit.pipeline.report.site import NO_UNIT
+    from perfaudit.pipeline.report.sitedata import NO_UNIT
 
     with staging(outdir) as staged:
         spill = Spill(staged / SPILL)

@@ -242,14 +242,14 @@ class StoredSite:
         return results, [f for r in results for f in r.forms], self.spill.all_findings()
 
     def form_refs(self) -> Iterator[tuple[str, int, str]]:
-        from perfaudit.pipeline.report.site import NO_UNIT
+        from perfaudit.pipeline.report.sitedata import NO_UNIT
 
         for result in self.stored:
             for form in result.forms:
                 yield form.source.file, form.index, form.unit or NO_UNIT
 
     def finding_refs(self) -> Iterator:
-        from perfaudit.pipeline.report.site import Ref
+        from perfaudit.pipeline.report.sitedata import Ref
 
         for row in self.spill.finding_refs():
             yield Ref(*row)

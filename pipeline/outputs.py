@@ -138,8 +138,6 @@ class NightFiles:
     rows at a time (pipeline/night.py), with the bytes write_outputs writes."""
 
     def __init__(self, staged: Staging, stack: ExitStack):
-        from openpyxl import Workbook
-
         self.columns = FINDING_COLUMNS + HISTORY_COLUMNS
         csv_file = {"encoding": "utf-8-sig", "newline": ""}
         self.findings = csv.writer(stack.enter_context(
@@ -161,16 +159,12 @@ class NightFiles:
         self.changes = csv.writer(stack.enter_context(
             export.atomic_writer(staged / CHANGES, "w", **csv_file)))  # fmt: skip
         self.changes.writerow(CHANGES_COLUMNS)
-        self.workbook = Workbook(write_only=True)
-        self.sheet = export.SheetWriter(
-            self.workbook.create_sheet("findings"), self.columns, export.FINDING_WIDTHS
+        xlsx = stack.enter_context(export.atomic_writer(staged / "findings.xlsx", "wb"))
+        self.workbook = export.Workbook(xlsx)
+        self.sheet = self.workbook.sheet("findings", self.columns, export.FINDING_WIDTHS)
+        self.sheet_indicators = self.workbook.sheet(
+            "indicators", export.INDICATOR_COLUMNS, export.INDICATOR_WIDTHS
         )
-        self.sheet_indicators = export.SheetWriter(
-            self.workbook.create_sheet("indicators"),
-            export.INDICATOR_COLUMNS,
-            export.INDICATOR_WIDTHS,
-        )
-        self.xlsx_path = staged / "findings.xlsx"
         staged.add(*OUTPUTS, "indicators.csv", CHANGES)
 
     def add(
@@ -200,8 +194,7 @@ class NightFiles:
             self.changes.writerow(resolved_change_row(row, day))
         self.sheet.close()
         self.sheet_indicators.close()
-        with export.atomic_writer(self.xlsx_path, "wb") as fh:
-            self.workbook.save(fh)
+        self.workbook.close()
 
 
 def write_report_isolated(

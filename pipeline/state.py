@@ -26,23 +26,23 @@ processed again.
 
 from __future__ import annotations
 
-import dataclasses
-import fcntl
 import json
 import logging
 import os
 import sqlite3
 import time
-import types
-import typing
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from perfaudit.model import Form
+from perfaudit.pipeline.codec import _decode, _form_json, decode_as, decode_result, encode_result
+from perfaudit.pipeline.lock import LockedError, OutdirLock
 from perfaudit.pipeline.worker import FileResult
 from perfaudit.scoring.timeline import Placed, project_key, unit_key
+
+# the codec and the lock lived here: their names stay importable from this module
+__all__ = ["LockedError", "OutdirLock", "State", "decode_as", "decode_result", "encode_result"]
 
 log = logging.getLogger(__name__)
 
@@ -87,100 +87,8 @@ CREATE TABLE IF NOT EXISTS remembered_forms (
 """
 
 
-class LockedError(RuntimeError):
-    """Another run holds OUTDIR."""
-
-
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-# -------------------------------------------------------------- JSON codec ---
-
-
-def encode_result(result: FileResult) -> str:
-    """A FileResult as JSON text (every field of every dataclass in it)."""
-    return json.dumps(dataclasses.asdict(result), ensure_ascii=False, separators=(",", ":"))
-
-
-def _form_json(form: Form) -> str:
-    return json.dumps(dataclasses.asdict(form), ensure_ascii=False, separators=(",", ":"))
-
-
-def decode_result(text: str) -> FileResult:
-    """The FileResult that encode_result wrote; ValueError if it does not fit the model."""
-    return _decode(FileResult, json.loads(text))
-
-
-def decode_as(cls: type, text: str) -> Any:
-    """A dataclass of the model (Form, Finding) from the JSON of its dataclasses.asdict."""
-    return _decode(cls, json.loads(text))
-
-
-_HINTS: dict[type, dict[str, Any]] = {}
-
-
-def _hints(cls: type) -> dict[str, Any]:
-    if cls not in _HINTS:
-        _HINTS[cls] = typing.get_type_hints(cls)
-    return _HINTS[cls]
-
-
-def _decode(tp: Any, value: Any) -> Any:
-    return _decoder(tp)(value)
-
-
-_DECODERS: dict[Any, Callable[[Any], Any]] = {}
-
-
-def _decoder(tp: Any) -> Callable[[Any], Any]:
-    """A function that rebuilds a value of type `tp` from its JSON, made once per type: the
-    type hints are read when it is made, not for every value (decoding is a nightly job's
-    main cost on an unchanged night)."""
-    found = _DECODERS.get(tp)
-    if found is None:
-        found = _DECODERS[tp] = _make_decoder(tp)
-    return found
-
-
-def _make_decoder(tp: Any) -> Callable[[Any], Any]:
-    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-        hints = _hints(tp)
-        names = [f.name for f in dataclasses.fields(tp) if f.init]
-        plan: list[tuple[str, Callable[[Any], Any]]] = []
-
-        def decode_dataclass(value: Any) -> Any:
-            if value is None:
-                return None
-            if not isinstance(value, dict):
-                raise ValueError(f"{tp.__name__}: expected an object")
-            if not plan:  # filled on first use: a type may refer to itself
-                plan.extend((n, _decoder(hints[n])) for n in names)
-            kwargs = {name: dec(value[name]) for name, dec in plan if name in value}
-            try:
-                return tp(**kwargs)
-            except TypeError as exc:  # a required field the stored row lacks
-                raise ValueError(str(exc)) from None
-
-        return decode_dataclass
-    origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
-    if origin in (typing.Union, types.UnionType):
-        inner = [a for a in args if a is not type(None)]
-        return _decoder(inner[0]) if len(inner) == 1 else _as_is
-    if origin is list:
-        item = _decoder(args[0])
-        return lambda value: None if value is None else [item(v) for v in value]
-    if origin is tuple:
-        return lambda value: None if value is None else tuple(value)
-    if origin is dict:
-        item = _decoder(args[1])
-        return lambda value: None if value is None else {k: item(v) for k, v in value.items()}
-    return _as_is
-
-
-def _as_is(value: Any) -> Any:
-    return value
 
 
 # ------------------------------------------------------------------ state ---
@@ -418,65 +326,3 @@ class State:
 
 def _has_tables(db: sqlite3.Connection) -> bool:
     return db.execute("SELECT count(*) FROM sqlite_master WHERE type='table'").fetchone()[0] > 0
-
-
-# ------------------------------------------------------------------- lock ---
-
-_held_lock_fds: set[int] = set()
-
-
-def _close_locks_in_child() -> None:
-    # A forked worker must not keep OUTDIR locked after its parent is killed.
-    for fd in list(_held_lock_fds):
-        try:
-            os.close(fd)
-        except OSError:
-            pass
-    _held_lock_fds.clear()
-
-
-os.register_at_fork(after_in_child=_close_locks_in_child)
-
-
-class OutdirLock:
-    """An exclusive, non-blocking lock on OUTDIR/.lock for the length of a run.
-
-    flock is released by the kernel when the process dies (kill -9 included);
-    forked workers close their copy of the descriptor at once.
-    """
-
-    def __init__(self, outdir: Path):
-        self.path = outdir / ".lock"
-        self.fd: int | None = None
-
-    def __enter__(self) -> OutdirLock:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = _read_holder(fd)
-            os.close(fd)
-            raise LockedError(
-                f"another perfaudit run{holder} is using {self.path.parent}; "
-                "not starting a second one"
-            ) from None
-        self.fd = fd
-        _held_lock_fds.add(fd)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.fd is not None:
-            _held_lock_fds.discard(self.fd)
-            fcntl.flock(self.fd, fcntl.LOCK_UN)
-            os.close(self.fd)
-            self.fd = None
-
-
-def _read_holder(fd: int) -> str:
-    try:
-        pid = os.pread(fd, 32, 0).decode().strip()
-    except (OSError, UnicodeDecodeError):
-        return ""
-    return f" (pid {pid})" if pid.isdigit() else ""
