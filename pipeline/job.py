@@ -354,7 +354,7 @@ def _write_night(
                 )
                 pages.write_pages(
                     staged / REPORT, site, sources, changes, policy=policy,
-                    cache_path=outdir / CROPS, histories=histories,
+                    cache_path=outdir / CROPS, histories=histories, jobs=max(opts.jobs, 1),
                 )  # fmt: skip
 
             n = summary.findings + summary.waived

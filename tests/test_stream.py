@@ -138,3 +138,28 @@ def test_stored_keeps_a_bounded_number_of_results(in_memory, monkeypatch):
     assert len(stored._recent) <= 4
     assert [r.file for r in stored] == sorted(by_file)
     assert len(loads) == 2 * len(by_file)  # in order, each file read once a pass
+
+
+def test_pictures_rendered_in_two_processes_are_the_ones_one_renders(in_memory, inbox, tmp_path):
+    from perfaudit.pipeline.report import crops
+    from perfaudit.pipeline.report.cache import CropCache
+
+    results, forms, findings = in_memory
+    keys = [k for k in map(crops.crop_key, findings) if k is not None]
+    sources = {p.relative_to(inbox).as_posix(): p for p in inbox.rglob("*.pdf")}
+    extents = crops.table_extents(forms)
+    sha_of = {r.file: r.sha256 for r in results}
+    made = {}
+    for jobs in (1, 2):
+        cache = CropCache(tmp_path / f"crops{jobs}.sqlite")
+        made[jobs] = crops.render_crops(
+            keys, sources, extents, cache=cache, sha_of=sha_of, jobs=jobs
+        )
+        cache.close()
+    assert len(made[1]) == len(set(keys)) > 20 and made[2] == made[1]
+    # past the picture cap the same rows go without a picture
+    capped = {
+        jobs: crops.render_crops(keys, sources, extents, hard_cap=20_000, jobs=jobs)
+        for jobs in (1, 2)
+    }
+    assert 0 < len(capped[1]) < len(made[1]) and capped[2] == capped[1]

@@ -74,6 +74,7 @@ def write_site(
     cache_path: Path | None = None,
     budget: int | None = None,
     histories: list | None = None,
+    jobs: int = 1,
 ) -> list[str]:
     """Write report.html at `path`, and `report/` beside it when split, each page atomically;
     return the names made beside `path` ("report.html", and "report" when split).
@@ -82,7 +83,7 @@ def write_site(
     (scoring.projects.project_histories): each project's years, shown on its unit's page."""
     return write_pages(
         path, Loaded(results, forms, findings), sources, changes, policy=policy,
-        cache_path=cache_path, budget=budget, histories=histories,
+        cache_path=cache_path, budget=budget, histories=histories, jobs=jobs,
     )  # fmt: skip
 
 
@@ -96,6 +97,7 @@ def write_pages(
     cache_path: Path | None = None,
     budget: int | None = None,
     histories: list | None = None,
+    jobs: int = 1,
 ) -> list[str]:
     """write_site from a SiteData: only one page's forms and findings are read at a time."""
     from perfaudit.pipeline.export import atomic_writer
@@ -106,7 +108,7 @@ def write_pages(
     try:
         for rel, text in iter_site(
             data, sources, changes, policy=policy, cache=cache, budget=budget,
-            histories=histories,
+            histories=histories, jobs=jobs,
         ):  # fmt: skip
             target = path if rel == "report.html" else path.parent / rel
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -131,6 +133,7 @@ def iter_site(
     cache: CropCache | None = None,
     budget: int | None = None,
     histories: list | None = None,
+    jobs: int = 1,
 ) -> Iterator[tuple[str, str]]:
     """(path relative to OUTDIR, page): just report.html when one page fits the budget, else
     report/<unit page>…, report/unreadable.html, report/index.html and report.html (the
@@ -145,7 +148,7 @@ def iter_site(
         results, forms, findings = data.everything()
         page = render_report(
             results, forms, findings, sources, changes, policy=policy, crop_cache=cache,
-            histories=histories,
+            histories=histories, crop_jobs=jobs,
         )  # fmt: skip
         del results, forms, findings
         if len(page.encode("utf-8")) <= budget:
@@ -160,7 +163,7 @@ def iter_site(
                 data.results(sorted(part.files)), data.forms(part.forms),
                 data.findings(part.findings), sources,
                 _unit_changes(changes, unit.name, part.files), policy=policy, crop_cache=cache,
-                back="index.html", histories=unit_histories,
+                back="index.html", histories=unit_histories, crop_jobs=jobs,
             )  # fmt: skip
     fatal_results = data.fatal_results()
     if fatal or fatal_results:
