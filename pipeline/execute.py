@@ -43,16 +43,19 @@ def _stream(tasks: list[Task], opts: Options) -> Iterator[FileResult]:
 def execute(
     tasks: list[Task], opts: Options, on_done: Callable[[FileResult], None] | None = None
 ) -> list[FileResult]:
-    """Run the per-file work with the chosen executor; results in task order."""
+    """Run the per-file work with the chosen executor; results in task order. With `on_done`,
+    each result goes to it as it arrives and none is kept (the nightly job stores them: a
+    big inbox's results are never all in memory), so the list is empty."""
     if not tasks:
         return []
     by_name: dict[str, FileResult] = {}
     with _progress(len(tasks), opts.progress) as bar:
         for result in _stream(tasks, opts):
-            by_name[result.file] = result
             _log_result(result)
             if on_done:
                 on_done(result)
+            else:
+                by_name[result.file] = result
             bar.update(1)
     return [by_name[t.display] for t in tasks if t.display in by_name]
 
