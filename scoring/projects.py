@@ -108,6 +108,8 @@ def history_columns(
     reps = frame[frame.pos == frame.rep]
     by_pid = {pid: group.sort_values("year") for pid, group in reps.groupby("pid")}
     out: dict[tuple[str, int], dict] = {}
+    if frame.empty:  # (an empty frame indexed by an empty mask would lose its columns)
+        return out
     mine_now = frame[frame.current]
     for pos, pid, year, file, index in zip(
         mine_now.pos, mine_now.pid, mine_now.year, mine_now.file, mine_now["index"], strict=True
