@@ -22,8 +22,9 @@ The package, by what each module holds:
 - `charts`, `sections`: HTML pieces (a new card element or page section goes in `sections`);
 - `history`: each project's years (totals, grades, changed targets; scoring/projects.py);
 - `page`: the whole page and its atomic write;
-- `site`: past a size budget, report/index.html and a page per unit; `cache`: crops kept
-  across nights (OUTDIR/crops.sqlite).
+- `site`: past a size budget, report/index.html and a page per unit, each page's forms and
+  findings read from a `sitedata.SiteData` (in memory, or the nightly job's state and spill);
+  `cache`: crops kept across nights (OUTDIR/crops.sqlite).
 """
 
 from perfaudit.pipeline.report.common import (
