@@ -30,6 +30,11 @@ class GridSettings:
     # (the shortest rows of these forms are 14 pt tall).
     min_h_line: float = 24.0
     min_v_line: float = 11.0
+    # A shorter vertical run is a rule when it bridges two horizontal rules end to end
+    # (the 10 pt rows of a workbook printed in 7 pt text); text strokes keep a margin
+    # from the rules. `bridge_reach` is how far (pt) beyond the cut an end may stop.
+    min_bridge: float = 3.0
+    bridge_reach: float = 0.4
     min_fill: float = 0.9  # share of ink along a run for it to be a rule (breaks in thin rules)
     merge_dist: float = 4.0  # rules closer than this are one (double borders)
     min_coverage: float = 0.7  # share of a segment a ruling must cover to be present
@@ -101,7 +106,35 @@ def line_masks(
     cut = cv2.dilate(h_mask, np.ones((3, 3), np.uint8))
     v_src = cv2.bitwise_and(ink, cv2.bitwise_not(cut))
     v_mask = soft_runs(v_src, px(settings.min_v_line, scale), False, settings.min_fill)
-    return h_mask, v_mask
+    return h_mask, v_mask | bridges(v_src, h_mask, scale, settings)
+
+
+def bridges(
+    v_src: np.ndarray, h_mask: np.ndarray, scale: float, settings: GridSettings = DEFAULT
+) -> np.ndarray:
+    """Vertical runs too short for `min_v_line` that join a horizontal rule above to one below.
+
+    A rule between two rules spans the whole gap; a text stroke, however long
+    for its size, stops short of the rules by the cell's padding. So a run is
+    kept when both its ends reach horizontal-rule pixels (across the 1 px cut
+    line_masks makes, plus `bridge_reach`), whatever its length.
+    """
+    short = soft_runs(v_src, px(settings.min_bridge, scale), False, settings.min_fill)
+    out = np.zeros_like(short)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(short, connectivity=8)
+    reach = 2 + px(settings.bridge_reach, scale)
+    thick = px(2.0, scale)  # a hairline or a bold rule; wider is a glyph's stroke block
+    height = h_mask.shape[0]
+    for k in range(1, n):
+        x, y, w, h = (int(v) for v in stats[k, :4])
+        if w > thick:
+            continue
+        above = h_mask[max(0, y - reach) : y, x : x + w]
+        below = h_mask[y + h : min(height, y + h + reach), x : x + w]
+        if above.any() and below.any():
+            view = out[y : y + h, x : x + w]
+            view[labels[y : y + h, x : x + w] == k] = 255
+    return out
 
 
 def rule_positions(mask: np.ndarray, axis: int, min_len: int, merge: int) -> list[tuple[int, int]]:
@@ -258,7 +291,7 @@ def table_in(
     h_sub, v_sub = h_mask[y0:y1, x0:x1], v_mask[y0:y1, x0:x1]
     merge = px(settings.merge_dist, scale)
     y_bands = rule_positions(h_sub, 1, px(settings.min_h_line, scale), merge)
-    x_bands = rule_positions(v_sub, 0, px(settings.min_v_line, scale), merge)
+    x_bands = rule_positions(v_sub, 0, px(settings.min_bridge, scale), merge)
     if len(x_bands) < 2 or len(y_bands) < 2:
         return None
     h_present, v_present = segments(h_sub, v_sub, x_bands, y_bands, settings.min_coverage)
