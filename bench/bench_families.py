@@ -40,7 +40,7 @@ from perfaudit.scoring.engine import audit_forms  # noqa: E402
 from conftest import count_fields, field_diffs, load_truth  # noqa: E402
 
 FAMILIES = ROOT / "samples" / "scans" / "families"
-SOURCES = (ROOT / "samples", ROOT / "samples" / "variants")
+SOURCES = (ROOT / "samples", ROOT / "samples" / "variants", FAMILIES / "sources")
 _SUFFIX = re.compile(r"_(\d+dpi|outlines)$")
 LOUD = ("error", "warning")
 

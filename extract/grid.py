@@ -35,6 +35,10 @@ class GridSettings:
     # from the rules. `bridge_reach` is how far (pt) beyond the cut an end may stop.
     min_bridge: float = 3.0
     bridge_reach: float = 0.4
+    # A horizontal run with ink just above AND just below it along more than this share of
+    # its segment runs through glyphs: the strokes of a line of small dense text merged
+    # (a rule has paper on both sides but where text touches it or rules cross)
+    max_crossed: float = 0.2
     min_fill: float = 0.9  # share of ink along a run for it to be a rule (breaks in thin rules)
     merge_dist: float = 4.0  # rules closer than this are one (double borders)
     min_coverage: float = 0.7  # share of a segment a ruling must cover to be present
@@ -173,25 +177,46 @@ def segments(
     x_bands: list[tuple[int, int]],
     y_bands: list[tuple[int, int]],
     min_coverage: float = DEFAULT.min_coverage,
+    ink: np.ndarray | None = None,
+    max_crossed: float = DEFAULT.max_crossed,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Which grid segments carry a rule.
 
     Returns (h_present[len(ys), len(xs)-1], v_present[len(ys)-1, len(xs)]):
     the horizontal segment on rule i between columns j, j+1, and the vertical
     segment on rule j between rows i, i+1. The spans exclude the crossing rules
-    themselves, which would count as coverage.
+    themselves, which would count as coverage. With `ink`, a horizontal segment
+    that glyphs cross (crossed_share) is text, not a rule.
     """
     h_present = np.zeros((len(y_bands), max(len(x_bands) - 1, 0)), bool)
     v_present = np.zeros((max(len(y_bands) - 1, 0), len(x_bands)), bool)
     for i, yb in enumerate(y_bands):
         for j in range(len(x_bands) - 1):
             lo, hi = x_bands[j][1] + 1, x_bands[j + 1][0]
-            h_present[i, j] = segment_coverage(h_mask, yb, lo, hi, 1) >= min_coverage
+            present = segment_coverage(h_mask, yb, lo, hi, 1) >= min_coverage
+            if present and ink is not None:
+                present = crossed_share(ink, yb, lo, hi) <= max_crossed
+            h_present[i, j] = present
     for j, xb in enumerate(x_bands):
         for i in range(len(y_bands) - 1):
             lo, hi = y_bands[i][1] + 1, y_bands[i + 1][0]
             v_present[i, j] = segment_coverage(v_mask, xb, lo, hi, 0) >= min_coverage
     return h_present, v_present
+
+
+def crossed_share(ink: np.ndarray, band: tuple[int, int], lo: int, hi: int, gap: int = 2) -> float:
+    """Share of columns lo..hi with ink both just above and just below the band.
+
+    The rows `gap` px beyond the band's edges (2 px: past the rule's blurred
+    edge) are paper along a rule; along a run of merged text strokes the
+    glyphs' other strokes cross them.
+    """
+    b0, b1 = band
+    if hi <= lo or b0 - gap - 1 < 0 or b1 + gap + 2 > ink.shape[0]:
+        return 0.0
+    up = ink[b0 - gap - 1 : b0 - gap + 1, lo:hi].any(axis=0)
+    down = ink[b1 + gap : b1 + gap + 2, lo:hi].any(axis=0)
+    return float((up & down).mean())
 
 
 # ------------------------------------------------------------------ cells ---
@@ -285,16 +310,25 @@ def table_in(
     region: PxBox,
     scale: float,
     settings: GridSettings = DEFAULT,
+    ink: np.ndarray | None = None,
 ) -> Table | None:
-    """The grid of one table region: rules → segments → merged cells."""
+    """The grid of one table region: rules → segments → merged cells.
+
+    `ink` (the mask the rules came from) lets segments() tell a rule from a line
+    of small text whose strokes merged into a run.
+    """
     x0, y0, x1, y1 = region
     h_sub, v_sub = h_mask[y0:y1, x0:x1], v_mask[y0:y1, x0:x1]
+    ink_sub = None if ink is None else ink[y0:y1, x0:x1]
+    crossed = settings.max_crossed
     merge = px(settings.merge_dist, scale)
     y_bands = rule_positions(h_sub, 1, px(settings.min_h_line, scale), merge)
     x_bands = rule_positions(v_sub, 0, px(settings.min_bridge, scale), merge)
     if len(x_bands) < 2 or len(y_bands) < 2:
         return None
-    h_present, v_present = segments(h_sub, v_sub, x_bands, y_bands, settings.min_coverage)
+    h_present, v_present = segments(
+        h_sub, v_sub, x_bands, y_bands, settings.min_coverage, ink_sub, crossed
+    )
     # A band where no segment is a rule was a run of text strokes: drop it, measure again.
     keep_y = [i for i in range(len(y_bands)) if h_present[i].any()]
     keep_x = [j for j in range(len(x_bands)) if v_present[:, j].any()]
@@ -303,7 +337,9 @@ def table_in(
         x_bands = [x_bands[j] for j in keep_x]
         if len(x_bands) < 2 or len(y_bands) < 2:
             return None
-        h_present, v_present = segments(h_sub, v_sub, x_bands, y_bands, settings.min_coverage)
+        h_present, v_present = segments(
+            h_sub, v_sub, x_bands, y_bands, settings.min_coverage, ink_sub, crossed
+        )
     xs = [_centre(b) + x0 for b in x_bands]
     ys = [_centre(b) + y0 for b in y_bands]
     cells = merge_cells(xs, ys, h_present, v_present)
@@ -315,10 +351,29 @@ def find_tables(ink: np.ndarray, scale: float, settings: GridSettings = DEFAULT)
     h_mask, v_mask = line_masks(ink, scale, settings)
     tables = []
     for region in table_regions(h_mask, v_mask, scale, settings):
-        table = table_in(h_mask, v_mask, region, scale, settings)
+        table = table_in(h_mask, v_mask, region, scale, settings, ink)
         if table is not None and table.cells:
             tables.append(table)
     return tables
+
+
+def rule_zone(tables: list[Table], shape: tuple[int, ...], reach: int) -> np.ndarray:
+    """Pixels within `reach` of a cell's edge: where the tables' rules run.
+
+    Built from the cells, not from every rule position across the table, so a
+    merged cell's text that lies on the line of a rule beside it (a label
+    centred in a cell six rows tall) is not taken for that rule.
+    """
+    zone = np.zeros(shape[:2], np.uint8)
+    for table in tables:
+        for cell in table.cells:
+            x0, y0, x1, y1 = cell.box
+            top, left = max(0, y0 - reach), max(0, x0 - reach)
+            zone[top : y0 + reach + 1, left : x1 + reach + 1] = 255
+            zone[max(0, y1 - reach) : y1 + reach + 1, left : x1 + reach + 1] = 255
+            zone[top : y1 + reach + 1, left : x0 + reach + 1] = 255
+            zone[top : y1 + reach + 1, max(0, x1 - reach) : x1 + reach + 1] = 255
+    return zone
 
 
 def rows_of(table: Table) -> list[list[Cell]]:

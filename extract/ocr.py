@@ -66,18 +66,11 @@ def layers(gray: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray, list
     h_mask, v_mask = grid.line_masks(ink, scale)
     tables = []
     for region in grid.table_regions(h_mask, v_mask, scale):
-        table = grid.table_in(h_mask, v_mask, region, scale)
+        table = grid.table_in(h_mask, v_mask, region, scale, ink=ink)
         if table is not None and table.cells:
             tables.append(table)
-    on_rules = np.zeros_like(ink)  # only the tables' ruling lines, not strokes that look alike
-    d = grid.px(RULE_BAND_PT, scale)
-    for table in tables:
-        x0, y0, x1, y1 = table.box
-        top, left = max(0, y0 - d), max(0, x0 - d)
-        for x in table.xs:
-            on_rules[top : y1 + d + 1, max(0, x - d) : x + d + 1] = 255
-        for y in table.ys:
-            on_rules[max(0, y - d) : y + d + 1, left : x1 + d + 1] = 255
+    # only the tables' ruling lines, not strokes that look alike
+    on_rules = grid.rule_zone(tables, ink.shape, grid.px(RULE_BAND_PT, scale))
     rules = cv2.dilate(h_mask | v_mask, np.ones((3, 3), np.uint8)) & on_rules
     text_ink = imageprep.drop_lone_specks(cv2.bitwise_and(ink, cv2.bitwise_not(rules)), scale)
     clean = gray.copy()
