@@ -107,10 +107,45 @@ def line_masks(
     glyph stroke that touches the rule above it cannot pass for a vertical rule.
     """
     h_mask = soft_runs(ink, px(settings.min_h_line, scale), True, settings.min_fill)
+    h_mask = drop_crossed_runs(h_mask, ink, settings.max_crossed)
     cut = cv2.dilate(h_mask, np.ones((3, 3), np.uint8))
     v_src = cv2.bitwise_and(ink, cv2.bitwise_not(cut))
     v_mask = soft_runs(v_src, px(settings.min_v_line, scale), False, settings.min_fill)
     return h_mask, v_mask | bridges(v_src, h_mask, scale, settings)
+
+
+def drop_crossed_runs(
+    h_mask: np.ndarray, ink: np.ndarray, max_crossed: float = DEFAULT.max_crossed, gap: int = 2
+) -> np.ndarray:
+    """The horizontal runs of `h_mask` without those that glyphs cross: merged text strokes.
+
+    Each run is judged along its own columns (its top and bottom edge in each, so
+    a curled or slightly skewed rule is followed): the rows `gap` px beyond them
+    are paper along a rule, and cut by the glyph's other strokes along a line of
+    small dense text whose horizontal strokes the blur joined into one run. Such
+    a run beside a real rule would also shift that rule's band.
+    """
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(h_mask, connectivity=8)
+    height = ink.shape[0]
+    out = h_mask
+    for k in range(1, n):
+        x, y, w, h = (int(v) for v in stats[k, :4])
+        sub = labels[y : y + h, x : x + w] == k
+        top = y + sub.argmax(axis=0)
+        bottom = y + h - 1 - sub[::-1].argmax(axis=0)
+        xs = np.arange(x, x + w)
+        ok = (top - gap - 1 >= 0) & (bottom + gap + 1 < height)
+        if not ok.any():
+            continue
+        t, b, xs = top[ok], bottom[ok], xs[ok]
+        up = (ink[t - gap - 1, xs] > 0) | (ink[t - gap, xs] > 0)
+        down = (ink[b + gap, xs] > 0) | (ink[b + gap + 1, xs] > 0)
+        if float((up & down).mean()) > max_crossed:
+            if out is h_mask:
+                out = h_mask.copy()
+            view = out[y : y + h, x : x + w]
+            view[sub] = 0
+    return out
 
 
 def bridges(
