@@ -22,6 +22,7 @@ text boxes: value recall, the only comparison a structureless reading allows.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import platform
 import re
@@ -133,6 +134,7 @@ def main() -> dict:
     parser.add_argument("--naive", action="store_true", help="also rapidocr on the whole page")
     parser.add_argument("--show-diffs", action="store_true")
     args = parser.parse_args()
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)  # Chromium's fonts (hairline source)
     engine = None
     if args.naive:
         from rapidocr import RapidOCR
