@@ -148,6 +148,8 @@ def main() -> dict:
     source_findings: dict[Path, list[Finding]] = {}
     for truth_path in sorted(FAMILIES.glob("*/*.truth.json")):
         family = truth_path.parent.name
+        if family == "sources":  # text-layer prints the families were scanned from
+            continue
         if args.family and family not in args.family:
             continue
         stem = truth_path.name.removesuffix(".truth.json")
