@@ -167,3 +167,48 @@ def rotate(image: np.ndarray, angle: float) -> np.ndarray:
 def rotate_quarter(image: np.ndarray, quarters: int) -> np.ndarray:
     """Rotate by quarters × 90° counter-clockwise (lossless)."""
     return np.ascontiguousarray(np.rot90(image, quarters % 4))
+
+
+# ------------------------------------------------------------- pen strokes ---
+
+PEN_MIN_PT = 14.0  # a component this long (either side) is no glyph of body text (≤ 12 pt)
+# ink share of its bounding box: a scribble's piece fills ≤ 0.27 (stamps family), a glyph
+# or a run of touching glyphs ≥ 0.33 (every other family, 150–300 dpi)
+PEN_MAX_FILL = 0.28
+PEN_NEAR_PT = 1.0  # a piece this close to a glyph crosses the text: kept
+
+
+def pen_strokes(
+    ink: np.ndarray, scale: float, boxes: list[tuple[int, int, int, int]]
+) -> np.ndarray:
+    """Mask of line drawings inside `boxes` (the tables): signatures, flourishes, seal rings.
+
+    A glyph, even a dash `——` or a run of touching glyphs, is compact or fills
+    its box; a pen stroke's piece is a thin curve whose box, larger than any
+    character of body text, it hardly fills. Judged on the text ink (rules
+    removed), so a stroke comes in the pieces the cell rules cut it into. A
+    piece within PEN_NEAR_PT of a glyph is kept: it crosses the text, and
+    dropping it would drop the glyph's strokes silently; the recognizer's low
+    score on it tells the doubt instead.
+    """
+    inside = np.zeros_like(ink)
+    for x0, y0, x1, y1 in boxes:
+        inside[y0:y1, x0:x1] = 255
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink & inside, connectivity=8)
+    w, h = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    big = np.maximum(w, h) >= PEN_MIN_PT * scale
+    pen = big & (stats[:, cv2.CC_STAT_AREA] < PEN_MAX_FILL * w.astype(np.int64) * h)
+    pen[0] = False
+    out = np.zeros_like(ink)
+    d = px(PEN_NEAR_PT, scale)
+    kernel = np.ones((2 * d + 1, 2 * d + 1), np.uint8)
+    for k in np.flatnonzero(pen):
+        x, y, bw, bh = (int(v) for v in stats[k, :4])
+        x0, y0 = max(0, x - d), max(0, y - d)
+        sub = labels[y0 : y + bh + d, x0 : x + bw + d]
+        near = cv2.dilate((sub == k).astype(np.uint8), kernel) > 0
+        if ((sub > 0) & ~pen[sub] & near).any():
+            continue  # it touches text: keep it, let the recognizer's score tell
+        view = out[y0 : y + bh + d, x0 : x + bw + d]
+        view[sub == k] = 255
+    return out

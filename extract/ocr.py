@@ -73,6 +73,8 @@ def layers(gray: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray, list
     on_rules = grid.rule_zone(tables, ink.shape, grid.px(RULE_BAND_PT, scale))
     rules = cv2.dilate(h_mask | v_mask, np.ones((3, 3), np.uint8)) & on_rules
     text_ink = imageprep.drop_lone_specks(cv2.bitwise_and(ink, cv2.bitwise_not(rules)), scale)
+    pen = imageprep.pen_strokes(text_ink, scale, [t.box for t in tables])  # signatures
+    text_ink &= cv2.bitwise_not(pen)
     clean = gray.copy()
     clean[rules > 0] = 255
     clean[(ink > 0) & (text_ink == 0) & (rules == 0)] = 255  # specks gone from crops too
