@@ -89,6 +89,7 @@ def segments(
     min_coverage: float = DEFAULT.min_coverage,
     ink: np.ndarray | None = None,
     max_crossed: float = DEFAULT.max_crossed,
+    end_gap: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Which grid segments carry a rule.
 
@@ -96,7 +97,10 @@ def segments(
     the horizontal segment on rule i between columns j, j+1, and the vertical
     segment on rule j between rows i, i+1. The spans exclude the crossing rules
     themselves, which would count as coverage. With `ink`, a horizontal segment
-    that glyphs cross (crossed_share) is text, not a rule.
+    that glyphs cross (crossed_share) is text, not a rule. With `end_gap`, a
+    vertical segment must also reach within `end_gap` px of both rules it joins:
+    the steep stroke of a signature across a cell covers most of the row but
+    stops short of its rules.
     """
     h_present = np.zeros((len(y_bands), max(len(x_bands) - 1, 0)), bool)
     v_present = np.zeros((max(len(y_bands) - 1, 0), len(x_bands)), bool)
@@ -110,8 +114,18 @@ def segments(
     for j, xb in enumerate(x_bands):
         for i in range(len(y_bands) - 1):
             lo, hi = y_bands[i][1] + 1, y_bands[i + 1][0]
-            v_present[i, j] = segment_coverage(v_mask, xb, lo, hi, 0) >= min_coverage
+            present = segment_coverage(v_mask, xb, lo, hi, 0) >= min_coverage
+            if present and end_gap is not None:
+                present = reaches_ends(v_mask, xb, lo, hi, end_gap)
+            v_present[i, j] = present
     return h_present, v_present
+
+
+def reaches_ends(mask: np.ndarray, band: tuple[int, int], lo: int, hi: int, gap: int) -> bool:
+    """Whether a vertical rule in columns `band` has pixels in the first and the last
+    `gap` rows of lo..hi (it meets the rules above and below)."""
+    strip = (mask[lo:hi, band[0] : band[1] + 1] > 0).any(axis=1)
+    return bool(strip[:gap].any() and strip[-gap:].any()) if len(strip) else False
 
 
 # ------------------------------------------------------------------ cells ---
@@ -216,13 +230,14 @@ def table_in(
     h_sub, v_sub = h_mask[y0:y1, x0:x1], v_mask[y0:y1, x0:x1]
     ink_sub = None if ink is None else ink[y0:y1, x0:x1]
     crossed = settings.max_crossed
+    end_gap = 2 + px(settings.end_reach, scale)
     merge = px(settings.merge_dist, scale)
     y_bands = rule_positions(h_sub, 1, px(settings.min_h_line, scale), merge)
     x_bands = rule_positions(v_sub, 0, px(settings.min_bridge, scale), merge)
     if len(x_bands) < 2 or len(y_bands) < 2:
         return None
     h_present, v_present = segments(
-        h_sub, v_sub, x_bands, y_bands, settings.min_coverage, ink_sub, crossed
+        h_sub, v_sub, x_bands, y_bands, settings.min_coverage, ink_sub, crossed, end_gap
     )
     # A band where no segment is a rule was a run of text strokes: drop it, measure again.
     keep_y = [i for i in range(len(y_bands)) if h_present[i].any()]
@@ -233,7 +248,7 @@ def table_in(
         if len(x_bands) < 2 or len(y_bands) < 2:
             return None
         h_present, v_present = segments(
-            h_sub, v_sub, x_bands, y_bands, settings.min_coverage, ink_sub, crossed
+            h_sub, v_sub, x_bands, y_bands, settings.min_coverage, ink_sub, crossed, end_gap
         )
     xs = [_centre(b) + x0 for b in x_bands]
     ys = [_centre(b) + y0 for b in y_bands]

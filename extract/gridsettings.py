@@ -23,6 +23,9 @@ class GridSettings:
     # its segment runs through glyphs: the strokes of a line of small dense text merged
     # (a rule has paper on both sides but where text touches it or rules cross)
     max_crossed: float = 0.2
+    # A vertical segment reaches this close (pt, beyond the 1 px cut around horizontal rules)
+    # to the rules above and below it; fax dropouts eat ~1 pt, a signature's stroke stops short
+    end_reach: float = 1.5
     min_fill: float = 0.9  # share of ink along a run for it to be a rule (breaks in thin rules)
     merge_dist: float = 4.0  # rules closer than this are one (double borders)
     min_coverage: float = 0.7  # share of a segment a ruling must cover to be present

@@ -34,6 +34,7 @@ PROBE_CELLS = 6  # cells read to tell the page's orientation
 UPRIGHT_SCORE = 0.85  # mean probe score above which the page is taken as upright
 BODY_PT = 10.5  # 五号, the usual body size, when a page gives nothing to measure
 DASH_SCORE = 0.95  # a lone dash placeholder, identified by its width
+STRUCK_SCORE = 0.8  # a cell a pen stroke was removed from: below the policy's 0.85
 # rule pixels are removed this close (pt) to a table's rule positions only: the long
 # vertical stroke of 中 or 十 passes the rule test too and must stay in its cell
 RULE_BAND_PT = 2.5
@@ -53,6 +54,7 @@ class PreparedPage:
     scale: float  # px per PDF point
     angle: float  # deskew applied, degrees
     quarters: int  # quarter turns counter-clockwise applied to make it upright
+    struck: np.ndarray | None = None  # pen strokes removed from text_ink (imageprep.without_pen)
 
 
 def layers(gray: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray, list[grid.Table]]:
@@ -73,8 +75,6 @@ def layers(gray: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray, list
     on_rules = grid.rule_zone(tables, ink.shape, grid.px(RULE_BAND_PT, scale))
     rules = cv2.dilate(h_mask | v_mask, np.ones((3, 3), np.uint8)) & on_rules
     text_ink = imageprep.drop_lone_specks(cv2.bitwise_and(ink, cv2.bitwise_not(rules)), scale)
-    pen = imageprep.pen_strokes(text_ink, scale, [t.box for t in tables])  # signatures
-    text_ink &= cv2.bitwise_not(pen)
     clean = gray.copy()
     clean[rules > 0] = 255
     clean[(ink > 0) & (text_ink == 0) & (rules == 0)] = 255  # specks gone from crops too
@@ -91,7 +91,8 @@ def prepare_page(image: np.ndarray, scale: float) -> PreparedPage:
     if quarters:
         gray = imageprep.rotate_quarter(gray, quarters)
         text_ink, clean, tables = layers(gray, scale)
-    return PreparedPage(gray, text_ink, clean, tables, scale, angle, quarters)
+    text_ink, clean, struck = imageprep.without_pen(text_ink, clean, [t.box for t in tables], scale)
+    return PreparedPage(gray, text_ink, clean, tables, scale, angle, quarters, struck)
 
 
 # ------------------------------------------------------------ orientation ---
@@ -271,6 +272,10 @@ def read_cells(prepared: PreparedPage, boxes: list[grid.PxBox]) -> list[tuple[st
         if is_dash(text):  # which dash is told by its printed width, not by the recognizer
             text, conf = placeholder(text, box[2] - box[0], em), max(conf, DASH_SCORE)
         results[k] = (text, conf)
+    for k, box in enumerate(boxes):  # a pen stroke was taken out: what it hid is a doubt
+        if prepared.struck is not None and _sub(prepared.struck, inset(box, scale)).any():
+            text, conf = results.get(k, ("", 1.0))
+            results[k] = (text, min(conf, STRUCK_SCORE))
     return [results.get(k, ("", 1.0)) for k in range(len(boxes))]
 
 
