@@ -34,6 +34,7 @@ PROBE_CELLS = 6  # cells read to tell the page's orientation
 UPRIGHT_SCORE = 0.85  # mean probe score above which the page is taken as upright
 BODY_PT = 10.5  # 五号, the usual body size, when a page gives nothing to measure
 DASH_SCORE = 0.95  # a lone dash placeholder, identified by its width
+KEEP_SHARE = 0.8  # the careful reading replaces the fast one only if it is about as long
 STRUCK_SCORE = 0.8  # a cell a pen stroke was removed from: below the policy's 0.85
 # rule pixels are removed this close (pt) to a table's rule positions only: the long
 # vertical stroke of 中 or 十 passes the rule test too and must stay in its cell
@@ -267,7 +268,10 @@ def read_cells(prepared: PreparedPage, boxes: list[grid.PxBox]) -> list[tuple[st
         text, conf = results.get(k, ("", 0.0))
         if not (text and conf >= RETRY_SCORE) and not is_dash(text):
             careful = read_cell(prepared, boxes[k])
-            if careful[0] and (careful[1] > conf or not text):
+            # a reading that lost a line (the detector misses one at the crop's edge) does
+            # not win by its score: it is sure of less
+            whole = len(careful[0]) >= KEEP_SHARE * len(text)
+            if careful[0] and ((careful[1] > conf and whole) or not text):
                 text, conf = careful
         if is_dash(text):  # which dash is told by its printed width, not by the recognizer
             text, conf = placeholder(text, box[2] - box[0], em), max(conf, DASH_SCORE)
