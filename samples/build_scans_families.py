@@ -24,7 +24,8 @@ the way one kind of office equipment does:
 Writes samples/scans/families/<family>/<stem>_<dpi>dpi.pdf (outlines:
 <stem>_outlines.pdf) with <stem>....truth.json, the source's truth with
 `source.file` renamed. Deterministic: every random choice comes from a seed per
-page. Needs Ghostscript (`gs`) for the outlines family only.
+page. Needs Ghostscript (`gs`) for the outlines family and Chromium for the layouts
+family's hairline print (scans/families/sources/, rebuilt with the family).
 """
 
 from __future__ import annotations
