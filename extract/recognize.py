@@ -86,7 +86,9 @@ def detector() -> Any:
     """rapidocr configured as a text detector (boxes only)."""
     from rapidocr import RapidOCR
 
-    return RapidOCR(params=engine_params(threads()))
+    # one thread: its runs are short (a cell, a band of the page), and rapidocr gives no way
+    # to stop a pool of idle threads spinning for work, which eats a core on a shared machine
+    return RapidOCR(params=engine_params(1))
 
 
 def detect(image: np.ndarray) -> np.ndarray:
@@ -230,6 +232,9 @@ def recognizer() -> Recognizer:
     options.inter_op_num_threads = 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3
+    # idle pool threads sleep instead of spinning between runs: spinning burned ~50 % more CPU
+    # (and doubled wall time on a busy 2-core machine) for no gain (bench/RESULTS_speed.md)
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     session = ort.InferenceSession(
         str(model_files()["rec"]), sess_options=options, providers=["CPUExecutionProvider"]
     )
