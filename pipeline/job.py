@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from perfaudit.extract import recognize
 from perfaudit.extract.document import sha256_of
 from perfaudit.extract.sniff import is_input
 from perfaudit.model import Finding, Form
@@ -151,6 +152,8 @@ def _stream(tasks: list[Task], opts: Options) -> Iterator[FileResult]:
         raise ExecutorError(f"unknown executor {opts.executor!r}")
     if opts.jobs <= 0:
         return run_inline(tasks)
+    if len(tasks) > 1:  # each file's forked worker inherits the OCR modules (issue #17)
+        recognize.warm_imports()
     return run_local(tasks, opts.jobs, opts.limits)
 
 
