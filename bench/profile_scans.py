@@ -1,12 +1,12 @@
 """The scan half of bench/profile_extract.py: OCR path next to rapidocr on the whole page.
 
-Per worker, as `perfaudit run` works: each side runs in its own forked process with
+Per worker, as `perfaudit run` works: each side runs in its own fresh process with
 one onnxruntime thread (PERFAUDIT_OCR_THREADS=1, what a pipeline worker gets), its
 models loaded by a first untimed pass, then timed over every page (CPU seconds of
 the worker, best of N). rapidocr reads each page rendered at the same 200 dpi with
 its own defaults (det + cls + rec on the whole page). Peak RSS per worker is measured
-the way the pipeline spends it: one fresh forked worker per file (models loaded in
-it), the largest ru_maxrss over the files.
+the way the pipeline spends it: one fresh worker per file (models loaded in it), the
+largest ru_maxrss over the files.
 
 Files: the two scans of the first measurement (3 pages) and the 200 dpi file of each
 scan family (samples/scans/families/, different degradations and layouts).
@@ -88,9 +88,13 @@ def _peak_rss(path: Path) -> float:
 
 
 def in_worker(fn: Callable, *args):
-    """fn(*args) in a fresh forked process with one onnxruntime thread, as a pipeline worker."""
+    """fn(*args) in a fresh process with one onnxruntime thread, as a pipeline worker.
+
+    Spawned, not forked: a fork would inherit whatever the caller already loaded
+    (profile_extract.py's own OCR sessions, with their threads, and their memory).
+    """
     os.environ["PERFAUDIT_OCR_THREADS"] = "1"
-    with multiprocessing.get_context("fork").Pool(1) as pool:
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
         return pool.apply(fn, args)
 
 
@@ -130,7 +134,7 @@ def scan_half(repeat: int = 2, profile: bool = False, top: int = 25) -> dict:
     print(
         f"  first 2 scans ({f_pages} pages): ratio {f_ocr / f_us:.2f} ({f_ocr:.2f}s / {f_us:.2f}s)"
     )
-    print(f"  peak RSS per worker (one forked worker per file, largest): {rss:.0f} MB")
+    print(f"  peak RSS per worker (a fresh worker per file, largest): {rss:.0f} MB")
     if profile:
         print(in_worker(profile_ours, files, top))
     return {"ratio": t_ocr / t_us, "ratio_first": f_ocr / f_us, "rss_mb": rss}
