@@ -6,7 +6,7 @@ models loaded by a first untimed pass, then timed over every page (CPU seconds o
 the worker, best of N). rapidocr reads each page rendered at the same 200 dpi with
 its own defaults (det + cls + rec on the whole page). Peak RSS per worker is measured
 the way the pipeline spends it: one fresh worker per file (models loaded in it), the
-largest ru_maxrss over the files.
+largest high-water RSS (VmHWM) over the files.
 
 Files: the two scans of the first measurement (3 pages) and the 200 dpi file of each
 scan family (samples/scans/families/, different degradations and layouts).
@@ -83,7 +83,14 @@ def _timed(fn: Callable[[Path], int], files: list[Path], repeat: int) -> tuple[f
 
 
 def _peak_rss(path: Path) -> float:
+    """MB: the process's own high-water mark (VmHWM). Linux's ru_maxrss would also count
+    the parent's peak, carried across the fork and exec that start a spawned worker."""
     ours(path)
+    status = Path("/proc/self/status")
+    if status.is_file():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
