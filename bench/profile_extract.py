@@ -5,7 +5,9 @@ Text path: `process_file` (what `perfaudit extract` runs per file) on samples/*.
 plus one seed of each producer family, next to pdfplumber's bare
 `extract_tables()` on the same pages (best of N, each file opened fresh).
 Scan path: `process_file` on a few scans, next to rapidocr on the whole page
-image at the same DPI. `--profile` prints the cProfile tops (cumulative and
+image at the same DPI; then per worker (bench/profile_scans.py: one onnxruntime
+thread each, as `perfaudit run` gives a worker) on a scan of each family, with
+the peak RSS of a worker. `--profile` prints the cProfile tops (cumulative and
 tottime) of one pass of each path.
 
     .venv/bin/python bench/profile_extract.py [--repeat 3] [--profile] [--top 20]
@@ -22,6 +24,7 @@ import time
 from pathlib import Path
 
 import pdfplumber
+from profile_scans import scan_half
 
 from perfaudit.pipeline.worker import process_file
 
@@ -113,6 +116,7 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--top", type=int, default=20)
     parser.add_argument("--no-scans", action="store_true")
+    parser.add_argument("--repeat-scans", type=int, default=2, help="passes of the scan half")
     args = parser.parse_args()
     texts, scans = text_files(), scan_files()
     print(f"machine: {platform.machine()}, python {platform.python_version()}")
@@ -133,6 +137,8 @@ def main() -> None:
         print(f"  rapidocr whole page 200dpi: {spages / t_ocr:7.2f} pages/s ({t_ocr:.2f}s)")
         print(f"  perfaudit process_file    : {spages / t_sc:7.2f} pages/s ({t_sc:.2f}s)")
         print(f"  ratio (rapidocr time / ours) : {t_ocr / t_sc:.2f}")
+        print("  (one process: ours with its threads, rapidocr with its own defaults)")
+        scan_half(repeat=args.repeat_scans)  # per worker, more families, peak RSS
     if args.profile:
         profile("text path", texts, args.top)
         if not args.no_scans:

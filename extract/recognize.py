@@ -81,12 +81,24 @@ def engine_params(n_threads: int, cell_mode: bool = True) -> dict[str, Any]:
     return params
 
 
+def warm_imports() -> None:
+    """Import rapidocr and onnxruntime now (~0.8 s, most of it rapidocr's YAML model tables).
+
+    Called by the driver before it forks one worker per file, so each worker inherits
+    the modules instead of importing them again for every scanned file.
+    """
+    import onnxruntime  # noqa: F401
+    import rapidocr.main  # noqa: F401
+
+
 @cache
 def detector() -> Any:
     """rapidocr configured as a text detector (boxes only)."""
     from rapidocr import RapidOCR
 
-    return RapidOCR(params=engine_params(threads()))
+    # one thread: its runs are short (a cell, a band of the page), and rapidocr gives no way
+    # to stop a pool of idle threads spinning for work, which eats a core on a shared machine
+    return RapidOCR(params=engine_params(1))
 
 
 def detect(image: np.ndarray) -> np.ndarray:
@@ -230,6 +242,9 @@ def recognizer() -> Recognizer:
     options.inter_op_num_threads = 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3
+    # idle pool threads sleep instead of spinning between runs: spinning burned ~50 % more CPU
+    # (and doubled wall time on a busy 2-core machine) for no gain (bench/RESULTS_speed.md)
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     session = ort.InferenceSession(
         str(model_files()["rec"]), sess_options=options, providers=["CPUExecutionProvider"]
     )

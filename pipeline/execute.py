@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
+from perfaudit.extract import recognize
 from perfaudit.pipeline.executors import ExecutorError, Task, run_inline, run_local
 from perfaudit.pipeline.worker import FileResult
 
@@ -37,6 +38,8 @@ def _stream(tasks: list[Task], opts: Options) -> Iterator[FileResult]:
         raise ExecutorError(f"unknown executor {opts.executor!r}")
     if opts.jobs <= 0:
         return run_inline(tasks)
+    if len(tasks) > 1:  # each file's forked worker inherits the OCR modules (issue #17)
+        recognize.warm_imports()
     return run_local(tasks, opts.jobs, opts.limits)
 
 
