@@ -1,0 +1,129 @@
+"""The two font facts a character's box needs, read from the page's font dictionaries as
+pdfminer reads them (pdfminer/pdffont.py), without building pdfminer's font objects.
+
+pdfminer boxes a character from its baseline: `descent × size` below it, `size` tall
+(LTChar). PDFium's own boxes use the font program's ascent and descent instead, so the
+PDFium backend (extract/pdfium_page.py) takes the descent from here, keyed by the font
+dictionary's /BaseFont, which is what PDFium reports for each text object's font.
+Building pdfminer's font objects would parse every ToUnicode CMap and embedded font
+program: the cost this backend exists to avoid. A name two different dictionaries share
+with different facts is ambiguous and kept out (the page then falls back to pdfminer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pdfminer.pdffont import FontMetricsDB
+from pdfminer.pdftypes import PDFStream, dict_value, list_value, num_value, resolve1
+from pdfminer.psparser import PSLiteral, literal_name
+
+MAX_DEPTH = 8  # nested Form XObjects looked into for their fonts
+
+
+@dataclass(frozen=True)
+class FontFacts:
+    """What pdfminer would say of one font: its name (LTChar.fontname) and descent (1/1000 em)."""
+
+    fontname: str
+    descent: float
+    vertical: bool = False
+    type3: bool = False
+
+
+def _name(value: Any) -> str:
+    value = resolve1(value)
+    if isinstance(value, PSLiteral):
+        return str(literal_name(value))
+    if isinstance(value, bytes):
+        return value.decode("latin1")
+    return str(value)
+
+
+def _from_descriptor(descriptor: Mapping[str, Any]) -> tuple[str, float]:
+    fontname = _name(descriptor.get("FontName", "unknown"))
+    descent = num_value(descriptor.get("Descent", 0))
+    # pdfminer forces /Descent negative (PScript5.dll writes it positive)
+    return fontname, -descent if descent > 0 else descent
+
+
+def _vertical(encoding: Any) -> bool:
+    """pdfminer's CMap is vertical for a -V CMap name or an embedded CMap with /WMode 1."""
+    encoding = resolve1(encoding)
+    if isinstance(encoding, PDFStream):
+        return resolve1(encoding.get("WMode", 0)) == 1
+    return encoding is not None and _name(encoding).endswith("-V")
+
+
+def font_facts(spec: Mapping[str, Any]) -> FontFacts:
+    """pdfminer's PDFResourceManager.get_font, reduced to fontname and descent."""
+    subtype = _name(spec.get("Subtype", "Type1"))
+    if subtype == "Type0":
+        dfonts = list_value(spec["DescendantFonts"])
+        sub = dict_value(dfonts[0])
+        facts = font_facts(sub)
+        return FontFacts(facts.fontname, facts.descent, vertical=_vertical(spec.get("Encoding")))
+    if subtype == "Type3":
+        return FontFacts("unknown", 0.0, type3=True)
+    if subtype in ("CIDFontType0", "CIDFontType2"):
+        fontname, descent = _from_descriptor(dict_value(spec.get("FontDescriptor", {})))
+        return FontFacts(fontname, descent)
+    # Type1, MMType1, TrueType and anything unknown (pdfminer reads those as Type1)
+    try:
+        descriptor, _ = FontMetricsDB.get_metrics(_name(spec.get("BaseFont", "unknown")))
+    except KeyError:
+        descriptor = dict_value(spec.get("FontDescriptor", {}))
+    fontname, descent = _from_descriptor(descriptor)
+    return FontFacts(fontname, descent)
+
+
+def _fonts_of(resources: Any, depth: int, seen: set[int]) -> Iterator[dict[str, Any]]:
+    resources = dict_value(resources)
+    for ref in dict_value(resources.get("Font", {})).values():
+        spec = resolve1(ref)
+        if isinstance(spec, dict):
+            yield spec
+    if depth >= MAX_DEPTH:
+        return
+    for ref in dict_value(resources.get("XObject", {})).values():
+        key = getattr(ref, "objid", None)
+        if key is not None and key in seen:
+            continue
+        if key is not None:
+            seen.add(key)
+        xobj = resolve1(ref)
+        if isinstance(xobj, PDFStream) and _name(xobj.get("Subtype", "")) == "Form":
+            yield from _fonts_of(xobj.get("Resources", {}), depth + 1, seen)
+
+
+def base_name(name: str) -> str:
+    """The name without a subset tag (`BAAAAA+SimSun` → `SimSun`): PDFium reports it so."""
+    tag, plus, rest = name.partition("+")
+    return rest if plus and len(tag) == 6 and tag.isupper() and tag.isalpha() else name
+
+
+def page_fonts(resources: Any) -> dict[str, FontFacts | None]:
+    """/BaseFont (subset tag dropped) → facts for every font the page (and its Form XObjects) names;
+    None for a name whose dictionaries disagree on the box. Subsets of one font that agree
+    keep the untagged name as fontname (no step reads it; pdfplumber would say which subset)."""
+    out: dict[str, FontFacts | None] = {}
+    for spec in _fonts_of(resources, 0, set()):
+        name = base_name(_name(spec.get("BaseFont", "unknown")))
+        facts = font_facts(spec)
+        if name not in out:
+            out[name] = facts
+            continue
+        known = out[name]
+        if known is None or known == facts:
+            continue
+        if (known.descent, known.vertical, known.type3) != (
+            facts.descent,
+            facts.vertical,
+            facts.type3,
+        ):
+            out[name] = None  # the box would depend on which dictionary: pdfminer decides
+        else:  # subsets of one font (LibreOffice writes several): same box, name untagged
+            out[name] = FontFacts(name, facts.descent, facts.vertical, facts.type3)
+    return out

@@ -1,0 +1,530 @@
+"""A page's characters, rules and images read through PDFium, as pdfplumber's objects.
+
+pdfminer parses a content stream in Python: about 80 % of the text path's time (see
+bench/RESULTS_speed.md). PDFium (pypdfium2) parses it in C++. Here one pass over a
+PDFium page builds the object dicts pdfplumber would (`char`, `line`, `rect`, `curve`,
+`image`, with pdfplumber's keys and pdfminer's geometry) and hands them to the
+pdfplumber `Page` (`Page._objects`, pdfplumber's own cache), so that everything
+downstream — rulings.py, pdfplumber's TableFinder, tabletext.py, the text lines — runs
+unchanged on the same numbers.
+
+Same numbers, not close ones:
+- A character's box is pdfminer's (LTChar): from the baseline origin, `descent × size`
+  below it and `size` tall, the descent read from the font dictionary as pdfminer reads it
+  (extract/pdffonts.py); its advance is PDFium's (the same /Widths or /W entry).
+- Path points are PDFium's untransformed operands and the object's matrix, multiplied in
+  double precision as pdfminer does; paths are split into subpaths and classified into
+  line / rect / curve by pdfminer's rules (converter.paint_path).
+- PDFium keeps coordinates in float32; each is snapped back to the shortest decimal that
+  float32 rounds to it, which is the number the PDF wrote (`_snap`).
+
+Where the two parsers can disagree, the page is not guessed at: `Fallback` is raised and
+the caller lets pdfminer parse that page (extract/document.py). The reasons (`REASONS`):
+a /Rotate or a MediaBox not at the origin (pdfplumber shifts those coordinates), text
+drawn rotated or skewed, text in a render mode other than fill (invisible OCR layers:
+extract/ocr.py reads those), Type3 fonts, vertical writing, a font whose dictionary cannot
+be matched by name, a glyph PDFium cannot map to Unicode (pdfminer writes `(cid:N)`), a
+font without ascent/descent (PDFium's advance is then unknown), a text object PDFium's
+text page dropped as a duplicate (fake bold, which pdfminer keeps), and any PDFium error.
+tests/test_pdfium_page.py runs both parsers over every sample and compares the records.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pypdfium2
+import pypdfium2.raw as pdfium_c
+from pdfplumber.page import Page
+
+from perfaudit.extract.pdffonts import FontFacts, base_name, page_fonts
+
+Matrix = tuple[float, float, float, float, float, float]
+Obj = dict[str, Any]
+
+REASONS = (
+    "rotated page",
+    "mediabox offset",
+    "rotated text",
+    "render mode",
+    "type3 font",
+    "vertical font",
+    "unknown font",
+    "unicode",
+    "font metrics",
+    "dropped text",
+    "pdfium error",
+)
+
+_IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+
+
+class Fallback(Exception):
+    """This page must be parsed by pdfminer; `reason` is one of REASONS."""
+
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class PdfiumSettings:
+    """Whether the text path reads pages through PDFium (False: pdfminer for every page)."""
+
+    enabled: bool = True
+
+
+def _snap(values: list[float]) -> list[float]:
+    """float32 values → the shortest decimals float32 rounds to them, as doubles.
+
+    A PDF writes `56.7`; PDFium holds float32(56.7) = 56.70000076; pdfminer holds the
+    double nearest 56.7. The shortest decimal that round-trips through float32 is the
+    written number whenever it has at most 7 significant digits (all real forms)."""
+    if not values:
+        return []
+    return np.asarray(values, dtype=np.float32).astype(str).astype(np.float64).tolist()
+
+
+def _mult(m1: Matrix, m0: Matrix) -> Matrix:
+    """m1 then m0 (pdfminer.utils.mult_matrix)."""
+    a1, b1, c1, d1, e1, f1 = m1
+    a0, b0, c0, d0, e0, f0 = m0
+    return (
+        a0 * a1 + c0 * b1,
+        b0 * a1 + d0 * b1,
+        a0 * c1 + c0 * d1,
+        b0 * c1 + d0 * d1,
+        a0 * e1 + c0 * f1 + e0,
+        b0 * e1 + d0 * f1 + f0,
+    )
+
+
+def _apply(m: Matrix, x: float, y: float) -> tuple[float, float]:
+    """pdfminer.utils.apply_matrix_pt."""
+    a, b, c, d, e, f = m
+    return a * x + c * y + e, b * x + d * y + f
+
+
+def _handle(ptr: Any) -> int:
+    return ctypes.cast(ptr, ctypes.c_void_p).value or 0
+
+
+# ------------------------------------------------------------------ paths ---
+
+
+def _object_matrix(obj: Any) -> Matrix:
+    m = pdfium_c.FS_MATRIX()
+    if not pdfium_c.FPDFPageObj_GetMatrix(obj, m):
+        raise Fallback("pdfium error", "object matrix")
+    a, b, c, d, e, f = _snap([m.a, m.b, m.c, m.d, m.e, m.f])
+    return (a, b, c, d, e, f)
+
+
+def _segments(path: Any) -> list[tuple[str, float, float]]:
+    """The path as pdfminer's operators: ('m'|'l'|'c'|'h', x, y), untransformed.
+
+    A Bézier curve is three PDFium segments; pdfminer keeps its end point only. PDFium
+    marks a closed subpath on its last point (having drawn the line back to the start
+    itself, which pdfminer's 'h' also implies)."""
+    count = pdfium_c.FPDFPath_CountSegments(path)
+    kinds, xs, ys, closes = [], [], [], []
+    fx, fy = ctypes.c_float(), ctypes.c_float()
+    for i in range(count):
+        seg = pdfium_c.FPDFPath_GetPathSegment(path, i)
+        pdfium_c.FPDFPathSegment_GetPoint(seg, fx, fy)
+        kinds.append(pdfium_c.FPDFPathSegment_GetType(seg))
+        xs.append(fx.value)
+        ys.append(fy.value)
+        closes.append(bool(pdfium_c.FPDFPathSegment_GetClose(seg)))
+    xs, ys = _snap(xs), _snap(ys)
+    ops: list[tuple[str, float, float]] = []
+    bezier = 0
+    for kind, x, y, close in zip(kinds, xs, ys, closes, strict=True):
+        if kind == pdfium_c.FPDF_SEGMENT_BEZIERTO:
+            bezier += 1
+            if bezier % 3:
+                continue  # a control point
+            ops.append(("c", x, y))
+        elif kind == pdfium_c.FPDF_SEGMENT_MOVETO:
+            bezier = 0
+            ops.append(("m", x, y))
+        elif kind == pdfium_c.FPDF_SEGMENT_LINETO:
+            bezier = 0
+            ops.append(("l", x, y))
+        else:
+            raise Fallback("pdfium error", f"segment type {kind}")
+        if close:
+            ops.append(("h", 0.0, 0.0))
+    return ops
+
+
+def _subpaths(ops: list[tuple[str, float, float]]) -> Iterator[list[tuple[str, float, float]]]:
+    """pdfminer's split: a path not starting with 'm' paints nothing; each 'm' starts a
+    subpath; an 'm' with nothing after it is dropped (the regex `m[^m]+`)."""
+    if not ops or ops[0][0] != "m":
+        return
+    current: list[tuple[str, float, float]] = []
+    for op in ops:
+        if op[0] == "m":
+            if len(current) > 1:
+                yield current
+            current = [op]
+        else:
+            current.append(op)
+    if len(current) > 1:
+        yield current
+
+
+def _path_objects(path: Any, ctm: Matrix, style: dict[str, Any]) -> Iterator[tuple[str, list]]:
+    """(kind, points in PDF space) of each subpath, as pdfminer's paint_path classifies it."""
+    for sub in _subpaths(_segments(path)):
+        start = (sub[0][1], sub[0][2])
+        shape = "".join(op for op, _, _ in sub)
+        pts = [_apply(ctm, *(start if op == "h" else (x, y))) for op, x, y in sub]
+        if len(shape) > 3 and shape[-2:] == "lh" and pts[-2] == pts[0]:
+            shape = shape[:-2] + "h"
+            pts.pop()
+        if shape in ("mlh", "ml"):
+            yield "line", pts[:2]
+        elif shape in ("mlllh", "mllll"):
+            (x0, y0), (x1, y1), (x2, y2), (x3, y3), _ = pts
+            closed = pts[0] == pts[4]
+            square = (x0 == x1 and y1 == y2 and x2 == x3 and y3 == y0) or (
+                y0 == y1 and x1 == x2 and y2 == y3 and x3 == x0
+            )
+            if closed and square:
+                (rx0, ry0), (rx1, ry1) = pts[0], pts[2]
+                yield "rect", [(rx0, ry0), (rx1, ry0), (rx1, ry1), (rx0, ry1)]
+            else:
+                yield "curve", pts
+        else:
+            yield "curve", pts
+
+
+def _path_style(path: Any) -> dict[str, Any]:
+    fill, stroke = ctypes.c_int(), ctypes.c_int()
+    pdfium_c.FPDFPath_GetDrawMode(path, fill, stroke)
+    width = ctypes.c_float()
+    pdfium_c.FPDFPageObj_GetStrokeWidth(path, width)
+    return {
+        "linewidth": _snap([width.value])[0],
+        "stroke": bool(stroke.value),
+        "fill": fill.value != pdfium_c.FPDF_FILLMODE_NONE,
+        "evenodd": fill.value == pdfium_c.FPDF_FILLMODE_ALTERNATE,
+    }
+
+
+# ------------------------------------------------------------------ chars ---
+
+
+@dataclass
+class _TextObject:
+    facts: FontFacts
+    font: Any  # PDFium's FPDF_FONT
+    a: float
+    d: float
+    size: float
+
+
+class _PageReader:
+    """One PDFium page → pdfplumber's object lists (see the module docstring)."""
+
+    def __init__(self, page: Page, pdfium_page: pypdfium2.PdfPage):
+        self.page = page
+        self.raw = pdfium_page.raw
+        self.height = float(page.height)
+        self.doctop = float(page.initial_doctop)
+        self.page_number = page.page_number
+        self.fonts = page_fonts(page.page_obj.resources)
+        self.objects: dict[str, list[Obj]] = {}
+        self.text_objects: list[int] = []  # every text object met, in page order
+
+    # -------------------------------------------------------------- objects --
+
+    def read(self) -> dict[str, list[Obj]]:
+        self._walk(self.raw, _IDENTITY, top=True)
+        chars = self._chars()
+        if chars:
+            self.objects = {"char": chars, **self.objects}
+        return self.objects
+
+    def _walk(self, parent: Any, outer: Matrix, top: bool) -> None:
+        count = (
+            pdfium_c.FPDFPage_CountObjects(parent)
+            if top
+            else pdfium_c.FPDFFormObj_CountObjects(parent)
+        )
+        for i in range(count):
+            obj = (
+                pdfium_c.FPDFPage_GetObject(parent, i)
+                if top
+                else pdfium_c.FPDFFormObj_GetObject(parent, i)
+            )
+            kind = pdfium_c.FPDFPageObj_GetType(obj)
+            if kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
+                self._text_object(obj)
+            elif kind == pdfium_c.FPDF_PAGEOBJ_PATH:
+                ctm = _mult(_object_matrix(obj), outer)
+                style = _path_style(obj)
+                for what, pts in _path_objects(obj, ctm, style):
+                    self._add(what, pts, style)
+            elif kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+                m = _mult(_object_matrix(obj), outer)
+                corners = [_apply(m, x, y) for x, y in ((0, 0), (1, 0), (1, 1), (0, 1))]
+                self._add("image", corners, {})
+            elif kind == pdfium_c.FPDF_PAGEOBJ_FORM:
+                self._walk(obj, _mult(_object_matrix(obj), outer), top=False)
+
+    def _text_object(self, obj: Any) -> None:
+        mode = pdfium_c.FPDFTextObj_GetTextRenderMode(obj)
+        if mode != pdfium_c.FPDF_TEXTRENDERMODE_FILL:
+            raise Fallback("render mode", str(mode))
+        self.text_objects.append(_handle(obj))
+
+    def _add(self, kind: str, pts: list[tuple[float, float]], style: dict[str, Any]) -> None:
+        """An LTCurve-like object (line, rect, curve, image) as pdfplumber's dict."""
+        xs = [x for x, _ in pts]
+        ys = [y for _, y in pts]
+        x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+        top = self.height - y1
+        obj: Obj = {
+            "object_type": kind,
+            "page_number": self.page_number,
+            "x0": x0,
+            "y0": y0,
+            "x1": x1,
+            "y1": y1,
+            "width": x1 - x0,
+            "height": y1 - y0,
+            "top": top,
+            "bottom": self.height - y0,
+            "doctop": self.doctop + top,
+            **style,
+        }
+        if kind != "image":
+            obj["pts"] = [(x, self.height - y) for x, y in pts]
+        self.objects.setdefault(kind, []).append(obj)
+
+    # ---------------------------------------------------------------- chars --
+
+    def _font(self, obj: Any, cache: dict[int, FontFacts]) -> FontFacts:
+        font = pdfium_c.FPDFTextObj_GetFont(obj)
+        key = _handle(font)
+        if key in cache:
+            return cache[key]
+        size = pdfium_c.FPDFFont_GetBaseFontName(font, None, 0)
+        buf = ctypes.create_string_buffer(size)
+        pdfium_c.FPDFFont_GetBaseFontName(font, buf, size)
+        name = base_name(buf.value.decode("utf-8", "replace"))
+        if name not in self.fonts:
+            raise Fallback("unknown font", name)
+        facts = self.fonts[name]
+        if facts is None:
+            raise Fallback("unknown font", f"{name} (two dictionaries)")
+        if facts.type3:
+            raise Fallback("type3 font", name)
+        if facts.vertical:
+            raise Fallback("vertical font", name)
+        ascent, descent = ctypes.c_float(), ctypes.c_float()
+        pdfium_c.FPDFFont_GetAscent(font, ctypes.c_float(1000.0), ascent)
+        pdfium_c.FPDFFont_GetDescent(font, ctypes.c_float(1000.0), descent)
+        if ascent.value == descent.value:  # PDFium's loose box then has no advance
+            raise Fallback("font metrics", name)
+        cache[key] = facts
+        return facts
+
+    def _chars(self) -> list[Obj]:
+        textpage = pdfium_c.FPDFText_LoadPage(self.raw)
+        if not textpage:
+            raise Fallback("pdfium error", "text page")
+        try:
+            return self._read_chars(textpage)
+        finally:
+            pdfium_c.FPDFText_ClosePage(textpage)
+
+    def _read_chars(self, textpage: Any) -> list[Obj]:
+        n = pdfium_c.FPDFText_CountChars(textpage)
+        if n <= 0:
+            if self.text_objects:
+                raise Fallback("dropped text", "no characters")
+            return []
+        text = _page_text(textpage, n)
+        fonts: dict[int, FontFacts] = {}
+        objects: dict[int, _TextObject] = {}
+        seen: set[int] = set()
+        ox, oy = ctypes.c_double(), ctypes.c_double()
+        box = pdfium_c.FS_RECTF()
+        gl, gr, gb, gt = (ctypes.c_double() for _ in range(4))
+        m = pdfium_c.FS_MATRIX()
+        raw: list[tuple[str, _TextObject]] = []
+        numbers: list[float] = []  # origin x, origin y, advance (1/1000 em) per character
+        widths: dict[tuple[int, str], float] = {}
+        owners: list[int] = []  # each character's text object
+        for i in range(n):
+            if pdfium_c.FPDFText_IsGenerated(textpage, i):
+                continue  # a space or line break PDFium inferred; pdfminer has none
+            ch = text[i] if text is not None else chr(pdfium_c.FPDFText_GetUnicode(textpage, i))
+            if pdfium_c.FPDFText_HasUnicodeMapError(textpage, i) or ch in ("\x00", "\ufffd"):
+                raise Fallback("unicode", f"char {i}")
+            obj = pdfium_c.FPDFText_GetTextObject(textpage, i)
+            key = _handle(obj)
+            info = objects.get(key)
+            if info is None:
+                pdfium_c.FPDFText_GetMatrix(textpage, i, m)
+                a, b, c, d = _snap([m.a, m.b, m.c, m.d])
+                if b != 0 or c != 0 or a == 0 or d == 0:
+                    raise Fallback("rotated text", f"matrix {a, b, c, d}")
+                size = _snap([pdfium_c.FPDFText_GetFontSize(textpage, i)])[0]
+                font = pdfium_c.FPDFTextObj_GetFont(obj)
+                info = objects[key] = _TextObject(self._font(obj, fonts), font, a, d, size)
+                seen.add(key)
+            pdfium_c.FPDFText_GetCharOrigin(textpage, i, ox, oy)
+            pdfium_c.FPDFText_GetLooseCharBox(textpage, i, box)
+            pdfium_c.FPDFText_GetCharBox(textpage, i, gl, gr, gb, gt)
+            raw.append((ch, info))
+            width = _advance(
+                ox.value, box.right, gr.value, info, self._width(info.font, ch, widths)
+            )
+            numbers += (ox.value, oy.value, width)
+            owners.append(key)
+        if any(key not in seen for key in self.text_objects):
+            raise Fallback("dropped text", "a text object has no characters")
+        chars = self._char_dicts(raw, _snap(numbers))
+        _check_spaces(chars, owners)
+        return chars
+
+    @staticmethod
+    def _width(font: Any, ch: str, cache: dict[tuple[int, str], float]) -> float:
+        """The glyph's advance in 1/1000 em from the font's /Widths or /W (PDFium maps the
+        character back to its code), as pdfminer's char_width reads it."""
+        key = (_handle(font), ch)
+        if key not in cache:
+            width = ctypes.c_float()
+            if len(ch) != 1 or not pdfium_c.FPDFFont_GetGlyphWidth(
+                font, ord(ch), ctypes.c_float(1000.0), width
+            ):
+                raise Fallback("font metrics", f"no width for {ch!r}")
+            cache[key] = width.value
+        return cache[key]
+
+    def _char_dicts(self, raw: list[tuple[str, _TextObject]], numbers: list[float]) -> list[Obj]:
+        """pdfminer's LTChar geometry (horizontal text; rotated text fell back)."""
+        out = []
+        height, doctop = self.height, self.doctop
+        for k, (ch, info) in enumerate(raw):
+            ox, oy, width = numbers[3 * k : 3 * k + 3]
+            a, d, size = info.a, info.d, info.size
+            adv = width * 0.001 * size
+            descent = info.facts.descent * 0.001 * size
+            x0, x1 = ox, ox + a * adv
+            y0, y1 = oy + d * descent, oy + d * (descent + size)
+            if x1 < x0:
+                x0, x1 = x1, x0
+            if y1 < y0:
+                y0, y1 = y1, y0
+            top = height - y1
+            out.append(
+                {
+                    "object_type": "char",
+                    "page_number": self.page_number,
+                    "text": ch,
+                    "fontname": info.facts.fontname,
+                    "adv": adv,
+                    "upright": a * d > 0,
+                    "matrix": (a, 0.0, 0.0, d, ox, oy),
+                    "x0": x0,
+                    "y0": y0,
+                    "x1": x1,
+                    "y1": y1,
+                    "width": x1 - x0,
+                    "height": y1 - y0,
+                    "size": y1 - y0,
+                    "top": top,
+                    "bottom": height - y0,
+                    "doctop": doctop + top,
+                }
+            )
+        return out
+
+
+WIDTH_SLACK = 0.02  # 1/1000 em: float32 noise in an advance read back from PDFium's box
+
+
+def _advance(
+    ox: float, loose_right: float, glyph_right: float, info: _TextObject, guess: float
+) -> float:
+    """The character's advance in 1/1000 em, as the font's /Widths or /W says.
+
+    PDFium's loose box runs from the origin to the origin plus the advance, widened to the
+    glyph's own box where the glyph reaches further. `guess` is PDFium's width of the
+    code it maps the character back to, which is wrong when a font has two codes for one
+    character (LibreOffice's subsets: two `2`s of different widths). So: where the box
+    ends past the glyph, the box gives the advance (font widths are whole numbers, the
+    rest is float32 noise; a fraction keeps the guess if the guess agrees); where the glyph
+    reaches past the advance, the guess must fit inside the box."""
+    from_box = (loose_right - ox) / info.a / info.size * 1000.0
+    if glyph_right < loose_right - 1e-3:
+        if abs(from_box - guess) <= WIDTH_SLACK:
+            return guess
+        if abs(from_box - round(from_box)) <= WIDTH_SLACK:
+            return float(round(from_box))
+        raise Fallback("font metrics", f"advance {from_box:.3f} vs {guess:.3f}")
+    if guess <= from_box + WIDTH_SLACK:
+        return guess
+    raise Fallback("font metrics", f"advance {guess:.3f} past the box")
+
+
+def _check_spaces(chars: list[Obj], owners: list[int]) -> None:
+    """PDFium's text page drops a space that follows another space; pdfminer keeps both.
+    A space followed, in its text object, by a gap as wide as half a space may have
+    lost its neighbour: pdfminer decides (a second space can separate words)."""
+    for k in range(len(chars) - 1):
+        ch, nxt = chars[k], chars[k + 1]
+        if ch["text"] != " " or owners[k] != owners[k + 1]:
+            continue
+        if nxt["x0"] - ch["x1"] > 0.5 * max(ch["width"], 0.1):
+            raise Fallback("dropped text", f"space at {ch['x0']:.1f}, {ch['top']:.1f}")
+
+
+def _page_text(textpage: Any, n: int) -> str | None:
+    """All characters in one call; None when UTF-16 pairs make indexes disagree."""
+    buf = ctypes.create_string_buffer((n + 1) * 2)
+    got = pdfium_c.FPDFText_GetText(
+        textpage, 0, n, ctypes.cast(buf, ctypes.POINTER(ctypes.c_ushort))
+    )
+    text = buf.raw[: max(0, got - 1) * 2].decode("utf-16-le", "replace")
+    return text if len(text) == n else None
+
+
+def check_page(page: Page) -> None:
+    """Reasons known from pdfplumber's page attributes alone (nothing parsed)."""
+    if page.rotation:
+        raise Fallback("rotated page", str(page.rotation))
+    if page.mediabox[0] != 0 or page.mediabox[1] != 0:
+        raise Fallback("mediabox offset", str(page.mediabox))
+
+
+def read_objects(page: Page, pdfium_page: pypdfium2.PdfPage) -> dict[str, list[Obj]]:
+    """pdfplumber's `page.objects` for this page, read through PDFium; Fallback when
+    pdfminer must parse it instead."""
+    check_page(page)
+    try:
+        return _PageReader(page, pdfium_page).read()
+    except Fallback:
+        raise
+    except Exception as exc:  # PDFium or a font dictionary pdfminer would have read otherwise
+        raise Fallback("pdfium error", f"{type(exc).__name__}: {exc}") from None
+
+
+def use_pdfium(page: Page, pdfium_page: pypdfium2.PdfPage) -> str | None:
+    """Give `page` its objects from PDFium; the fallback reason when pdfminer must parse it."""
+    try:
+        objects = read_objects(page, pdfium_page)
+    except Fallback as exc:
+        return exc.reason
+    page._objects = objects  # pdfplumber's cache of parse_objects(): it parses nothing now
+    return None
