@@ -25,7 +25,8 @@ drawn rotated or skewed, text in a render mode other than fill (invisible OCR la
 extract/ocr.py reads those), Type3 fonts, vertical writing, a font whose dictionary cannot
 be matched by name, a glyph PDFium cannot map to Unicode (pdfminer writes `(cid:N)`), a
 font without ascent/descent (PDFium's advance is then unknown), a text object PDFium's
-text page dropped as a duplicate (fake bold, which pdfminer keeps), and any PDFium error.
+text page dropped (a lone or doubled space; fake bold, which pdfminer keeps), a content
+stream pdfminer cannot decode (it reports the file damaged), and any PDFium error.
 tests/test_pdfium_page.py runs both parsers over every sample and compares the records.
 """
 
@@ -58,6 +59,7 @@ REASONS = (
     "font metrics",
     "dropped text",
     "pdfium error",
+    "content stream",
 )
 
 _IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
@@ -508,10 +510,25 @@ def check_page(page: Page) -> None:
         raise Fallback("mediabox offset", str(page.mediabox))
 
 
+def check_contents(page: Page) -> None:
+    """The page's content streams decode as pdfminer decodes them (zlib: cheap).
+
+    PDFium reads past a damaged stream (a bad LZW code, cut Flate data) where pdfminer
+    raises, and the file is then reported CORRUPT (extract/document.py): such a page goes
+    to pdfminer so that the report stays the same."""
+    try:
+        streams = page.page_obj.contents or []
+        for stream in streams:
+            (stream.resolve() if hasattr(stream, "resolve") else stream).get_data()
+    except Exception as exc:
+        raise Fallback("content stream", f"{type(exc).__name__}: {exc}") from None
+
+
 def read_objects(page: Page, pdfium_page: pypdfium2.PdfPage) -> dict[str, list[Obj]]:
     """pdfplumber's `page.objects` for this page, read through PDFium; Fallback when
     pdfminer must parse it instead."""
     check_page(page)
+    check_contents(page)
     try:
         return _PageReader(page, pdfium_page).read()
     except Fallback:
