@@ -243,7 +243,7 @@ class _PageReader:
         self.page_number = page.page_number
         self.fonts = page_fonts(page.page_obj.resources)
         self.objects: dict[str, list[Obj]] = {}
-        self.text_objects: list[int] = []  # every text object met, in page order
+        self.text_objects: list[tuple[int, Any]] = []  # every text object met, in page order
 
     # -------------------------------------------------------------- objects --
 
@@ -285,7 +285,7 @@ class _PageReader:
         mode = pdfium_c.FPDFTextObj_GetTextRenderMode(obj)
         if mode != pdfium_c.FPDF_TEXTRENDERMODE_FILL:
             raise Fallback("render mode", str(mode))
-        self.text_objects.append(_handle(obj))
+        self.text_objects.append((_handle(obj), obj))
 
     def _add(self, kind: str, pts: list[tuple[float, float]], style: dict[str, Any]) -> None:
         """An LTCurve-like object (line, rect, curve, image) as pdfplumber's dict."""
@@ -350,14 +350,9 @@ class _PageReader:
 
     def _read_chars(self, textpage: Any) -> list[Obj]:
         n = pdfium_c.FPDFText_CountChars(textpage)
-        if n <= 0:
-            if self.text_objects:
-                raise Fallback("dropped text", "no characters")
-            return []
-        text = _page_text(textpage, n)
+        text = _page_text(textpage, n) if n > 0 else ""
         fonts: dict[int, FontFacts] = {}
         objects: dict[int, _TextObject] = {}
-        seen: set[int] = set()
         ox, oy = ctypes.c_double(), ctypes.c_double()
         box = pdfium_c.FS_RECTF()
         gl, gr, gb, gt = (ctypes.c_double() for _ in range(4))
@@ -366,10 +361,16 @@ class _PageReader:
         numbers: list[float] = []  # origin x, origin y, advance (1/1000 em) per character
         widths: dict[tuple[int, str], float] = {}
         owners: list[int] = []  # each character's text object
+        generated: list[tuple[int, float, float]] = []  # (place in raw, origin) of inferred spaces
         for i in range(n):
-            if pdfium_c.FPDFText_IsGenerated(textpage, i):
-                continue  # a space or line break PDFium inferred; pdfminer has none
             ch = text[i] if text is not None else chr(pdfium_c.FPDFText_GetUnicode(textpage, i))
+            if pdfium_c.FPDFText_IsGenerated(textpage, i):
+                # a space or line break PDFium inferred; pdfminer has none. A space may
+                # stand in for a real one PDFium dropped (_restore_spaces)
+                if ch == " ":
+                    pdfium_c.FPDFText_GetCharOrigin(textpage, i, ox, oy)
+                    generated.append((len(raw), ox.value, oy.value))
+                continue
             if pdfium_c.FPDFText_HasUnicodeMapError(textpage, i) or ch in ("\x00", "\ufffd"):
                 raise Fallback("unicode", f"char {i}")
             obj = pdfium_c.FPDFText_GetTextObject(textpage, i)
@@ -377,13 +378,8 @@ class _PageReader:
             info = objects.get(key)
             if info is None:
                 pdfium_c.FPDFText_GetMatrix(textpage, i, m)
-                a, b, c, d = _snap([m.a, m.b, m.c, m.d])
-                if b != 0 or c != 0 or a == 0 or d == 0:
-                    raise Fallback("rotated text", f"matrix {a, b, c, d}")
-                size = _snap([pdfium_c.FPDFText_GetFontSize(textpage, i)])[0]
-                font = pdfium_c.FPDFTextObj_GetFont(obj)
-                info = objects[key] = _TextObject(self._font(obj, fonts), font, a, d, size)
-                seen.add(key)
+                size = pdfium_c.FPDFText_GetFontSize(textpage, i)
+                info = objects[key] = self._text_info(obj, (m.a, m.b, m.c, m.d), size, fonts)
             pdfium_c.FPDFText_GetCharOrigin(textpage, i, ox, oy)
             pdfium_c.FPDFText_GetLooseCharBox(textpage, i, box)
             pdfium_c.FPDFText_GetCharBox(textpage, i, gl, gr, gb, gt)
@@ -393,11 +389,61 @@ class _PageReader:
             )
             numbers += (ox.value, oy.value, width)
             owners.append(key)
-        if any(key not in seen for key in self.text_objects):
-            raise Fallback("dropped text", "a text object has no characters")
+        dropped = [(key, obj) for key, obj in self.text_objects if key not in objects]
+        if dropped:
+            self._restore_spaces(dropped, generated, raw, numbers, owners, fonts, widths)
         chars = self._char_dicts(raw, _snap(numbers))
         _check_spaces(chars, owners)
         return chars
+
+    def _text_info(
+        self, obj: Any, abcd: tuple[float, ...], size: float, fonts: dict[int, FontFacts]
+    ) -> _TextObject:
+        a, b, c, d = _snap(list(abcd))
+        if b != 0 or c != 0 or a == 0 or d == 0:
+            raise Fallback("rotated text", f"matrix {a, b, c, d}")
+        font = pdfium_c.FPDFTextObj_GetFont(obj)
+        return _TextObject(self._font(obj, fonts), font, a, d, _snap([size])[0])
+
+    def _restore_spaces(
+        self,
+        dropped: list[tuple[int, Any]],
+        generated: list[tuple[int, float, float]],
+        raw: list[tuple[str, _TextObject]],
+        numbers: list[float],
+        owners: list[int],
+        fonts: dict[int, FontFacts],
+        widths: dict[tuple[int, str], float],
+    ) -> None:
+        """Text objects PDFium's text page left out, put back where PDFium put a space.
+
+        A text object holding one space (LibreOffice writes `至` ` ` `20:00` as three) is
+        replaced in PDFium's text page by an inferred space at the object's origin;
+        pdfminer keeps the real space, which separates the words either side. Any other
+        dropped object (fake bold drawn twice, several spaces) leaves the page to pdfminer."""
+        inserts: list[tuple[int, int, _TextObject, float, float]] = []
+        free = list(generated)
+        for key, obj in dropped:
+            m = pdfium_c.FS_MATRIX()
+            pdfium_c.FPDFPageObj_GetMatrix(obj, m)
+            size = ctypes.c_float()
+            pdfium_c.FPDFTextObj_GetFontSize(obj, size)
+            info = self._text_info(obj, (m.a, m.b, m.c, m.d), size.value, fonts)
+            # PDFium's inferred space starts where the previous glyph ended: at most a
+            # quarter em before the real space's origin, on its baseline
+            near = [
+                g
+                for g in free
+                if abs(g[2] - m.f) < 0.01 and -0.01 <= m.e - g[1] <= 0.25 * info.size * abs(info.a)
+            ]
+            if len(near) != 1:
+                raise Fallback("dropped text", "a text object has no characters")
+            free.remove(near[0])
+            inserts.append((near[0][0], key, info, m.e, m.f))
+        for place, key, info, x, y in sorted(inserts, key=lambda t: t[0], reverse=True):
+            raw.insert(place, (" ", info))
+            numbers[3 * place : 3 * place] = [x, y, self._width(info.font, " ", widths)]
+            owners.insert(place, key)
 
     @staticmethod
     def _width(font: Any, ch: str, cache: dict[tuple[int, str], float]) -> float:
