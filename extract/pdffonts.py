@@ -12,12 +12,14 @@ with different facts is ambiguous and kept out (the page then falls back to pdfm
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pdfminer.pdffont import FontMetricsDB
-from pdfminer.pdftypes import PDFStream, dict_value, list_value, num_value, resolve1
+from pdfminer.pdftypes import PDFStream, dict_value, list_value, num_value, resolve1, resolve_all
+from pdfminer.casting import safe_rect_list
 from pdfminer.psparser import PSLiteral, literal_name
 
 MAX_DEPTH = 8  # nested Form XObjects looked into for their fonts
@@ -31,6 +33,7 @@ class FontFacts:
     descent: float
     vertical: bool = False
     type3: bool = False
+    radicals: bool = False  # the ToUnicode map names radicals (PDFium reports ideographs)
 
 
 def _name(value: Any) -> str:
@@ -57,16 +60,27 @@ def _vertical(encoding: Any) -> bool:
     return encoding is not None and _name(encoding).endswith("-V")
 
 
-def font_facts(spec: Mapping[str, Any]) -> FontFacts:
+def _facts(spec: Mapping[str, Any]) -> FontFacts:
     """pdfminer's PDFResourceManager.get_font, reduced to fontname and descent."""
     subtype = _name(spec.get("Subtype", "Type1"))
     if subtype == "Type0":
         dfonts = list_value(spec["DescendantFonts"])
         sub = dict_value(dfonts[0])
-        facts = font_facts(sub)
+        facts = _facts(sub)
         return FontFacts(facts.fontname, facts.descent, vertical=_vertical(spec.get("Encoding")))
     if subtype == "Type3":
-        return FontFacts("unknown", 0.0, type3=True)
+        # PDFType3Font: the box's descent is the FontBBox's bottom in glyph space, scaled by
+        # the FontMatrix (here ×1000, the unit the other fonts' descents come in)
+        if "FontDescriptor" in spec:
+            descriptor = dict_value(spec["FontDescriptor"])
+            fontname = _name(descriptor.get("FontName", "unknown"))
+            bbox = safe_rect_list(resolve_all(descriptor.get("FontBBox")))
+        else:
+            fontname = "unknown"
+            bbox = safe_rect_list(resolve_all(spec.get("FontBBox")))
+        a, b, c, d, _, _ = (num_value(v) for v in list_value(spec.get("FontMatrix")))
+        bottom = bbox[1] if bbox is not None else 0.0
+        return FontFacts(fontname, bottom * (b + d) * 1000.0, type3=True)
     if subtype in ("CIDFontType0", "CIDFontType2"):
         fontname, descent = _from_descriptor(dict_value(spec.get("FontDescriptor", {})))
         return FontFacts(fontname, descent)
@@ -77,6 +91,32 @@ def font_facts(spec: Mapping[str, Any]) -> FontFacts:
         descriptor = dict_value(spec.get("FontDescriptor", {}))
     fontname, descent = _from_descriptor(descriptor)
     return FontFacts(fontname, descent)
+
+
+# a 4-digit hex code in the Kangxi Radicals or CJK Radicals Supplement blocks
+_RADICAL = re.compile(rb"<\s*2[EeFf][0-9A-Fa-f]{2}\s*>")
+
+
+def _names_radicals(to_unicode: Any) -> bool:
+    """Whether a ToUnicode CMap maps a code to a radical (`⽬`, `⻔`): PDFium's text page
+    reports the ideograph instead (`目`), pdfminer the radical. A byte scan, no CMap parse;
+    a source code that merely looks like one only sends the page to pdfminer."""
+    stream = resolve1(to_unicode)
+    if not isinstance(stream, PDFStream):
+        return False
+    try:
+        return bool(_RADICAL.search(stream.get_data()))
+    except Exception:  # an unreadable map: let pdfminer deal with it
+        return True
+
+
+def font_facts(spec: Mapping[str, Any]) -> FontFacts:
+    """pdfminer's view of one font dictionary: fontname, descent, writing mode, and
+    whether PDFium may report its characters differently (radicals)."""
+    facts = _facts(spec)
+    if _names_radicals(spec.get("ToUnicode")):
+        return FontFacts(facts.fontname, facts.descent, facts.vertical, facts.type3, True)
+    return facts
 
 
 def _fonts_of(resources: Any, depth: int, seen: set[int]) -> Iterator[dict[str, Any]]:
@@ -106,24 +146,31 @@ def base_name(name: str) -> str:
 
 def page_fonts(resources: Any) -> dict[str, FontFacts | None]:
     """/BaseFont (subset tag dropped) → facts for every font the page (and its Form XObjects) names;
-    None for a name whose dictionaries disagree on the box. Subsets of one font that agree
-    keep the untagged name as fontname (no step reads it; pdfplumber would say which subset)."""
+    None for a name whose dictionaries disagree on the box. Subsets of one font (and the
+    Type3 fonts of a page, which PDFium does not name) that agree keep the name they share,
+    untagged, as fontname: no step reads it; pdfplumber would say which subset."""
     out: dict[str, FontFacts | None] = {}
     for spec in _fonts_of(resources, 0, set()):
-        name = base_name(_name(spec.get("BaseFont", "unknown")))
         facts = font_facts(spec)
+        # PDFium names a Type3 font "" (it has no /BaseFont to speak of)
+        name = "" if facts.type3 else base_name(_name(spec.get("BaseFont", "unknown")))
         if name not in out:
             out[name] = facts
             continue
         known = out[name]
         if known is None or known == facts:
             continue
-        if (known.descent, known.vertical, known.type3) != (
+        if (known.descent, known.vertical, known.type3, known.radicals) != (
             facts.descent,
             facts.vertical,
             facts.type3,
+            facts.radicals,
         ):
             out[name] = None  # the box would depend on which dictionary: pdfminer decides
-        else:  # subsets of one font (LibreOffice writes several): same box, name untagged
-            out[name] = FontFacts(name, facts.descent, facts.vertical, facts.type3)
+        else:  # subsets of one font, or Type3 fonts alike: same box, name as far as shared
+            same = base_name(known.fontname) == base_name(facts.fontname)
+            fontname = base_name(facts.fontname) if same else "unknown"
+            out[name] = FontFacts(
+                fontname, facts.descent, facts.vertical, facts.type3, facts.radicals
+            )
     return out

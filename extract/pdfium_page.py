@@ -52,8 +52,8 @@ REASONS = (
     "mediabox offset",
     "rotated text",
     "render mode",
-    "type3 font",
     "vertical font",
+    "radicals",
     "unknown font",
     "unicode",
     "font metrics",
@@ -327,10 +327,13 @@ class _PageReader:
         facts = self.fonts[name]
         if facts is None:
             raise Fallback("unknown font", f"{name} (two dictionaries)")
-        if facts.type3:
-            raise Fallback("type3 font", name)
         if facts.vertical:
             raise Fallback("vertical font", name)
+        if facts.radicals:
+            raise Fallback("radicals", name)
+        if facts.type3:  # PDFium's box is the glyph's; its width is the /Widths entry
+            cache[key] = facts
+            return facts
         ascent, descent = ctypes.c_float(), ctypes.c_float()
         pdfium_c.FPDFFont_GetAscent(font, ctypes.c_float(1000.0), ascent)
         pdfium_c.FPDFFont_GetDescent(font, ctypes.c_float(1000.0), descent)
@@ -514,6 +517,8 @@ def _advance(
     ends past the glyph, the box gives the advance (font widths are whole numbers, the
     rest is float32 noise; a fraction keeps the guess if the guess agrees); where the glyph
     reaches past the advance, the guess must fit inside the box."""
+    if info.facts.type3:
+        return guess  # no loose box to check against; one code per glyph in a Type3 font
     from_box = (loose_right - ox) / info.a / info.size * 1000.0
     if glyph_right < loose_right - 1e-3:
         if abs(from_box - guess) <= WIDTH_SLACK:
