@@ -12,15 +12,16 @@ with different facts is ambiguous and kept out (the page then falls back to pdfm
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pdfminer.casting import safe_rect_list
 from pdfminer.pdffont import FontMetricsDB
 from pdfminer.pdftypes import PDFStream, dict_value, list_value, num_value, resolve1, resolve_all
-from pdfminer.casting import safe_rect_list
 from pdfminer.psparser import PSLiteral, literal_name
+
+from perfaudit.extract.tounicode import names_radicals, radical_pairs
 
 MAX_DEPTH = 8  # nested Form XObjects looked into for their fonts
 
@@ -33,7 +34,11 @@ class FontFacts:
     descent: float
     vertical: bool = False
     type3: bool = False
-    radicals: bool = False  # the ToUnicode map names radicals (PDFium reports ideographs)
+    # radicals the ToUnicode map names, which PDFium's text page reports as the ideograph
+    # they stand for (extract/tounicode.py): (ideograph, radical) pairs to put back, and
+    # the ideographs that could be either
+    radicals: tuple[tuple[str, str], ...] = ()
+    unsure: frozenset[str] = frozenset()
 
 
 def _name(value: Any) -> str:
@@ -93,30 +98,9 @@ def _facts(spec: Mapping[str, Any]) -> FontFacts:
     return FontFacts(fontname, descent)
 
 
-# a 4-digit hex code in the Kangxi Radicals or CJK Radicals Supplement blocks
-_RADICAL = re.compile(rb"<\s*2[EeFf][0-9A-Fa-f]{2}\s*>")
-
-
-def _names_radicals(to_unicode: Any) -> bool:
-    """Whether a ToUnicode CMap maps a code to a radical (`⽬`, `⻔`): PDFium's text page
-    reports the ideograph instead (`目`), pdfminer the radical. A byte scan, no CMap parse;
-    a source code that merely looks like one only sends the page to pdfminer."""
-    stream = resolve1(to_unicode)
-    if not isinstance(stream, PDFStream):
-        return False
-    try:
-        return bool(_RADICAL.search(stream.get_data()))
-    except Exception:  # an unreadable map: let pdfminer deal with it
-        return True
-
-
 def font_facts(spec: Mapping[str, Any]) -> FontFacts:
-    """pdfminer's view of one font dictionary: fontname, descent, writing mode, and
-    whether PDFium may report its characters differently (radicals)."""
-    facts = _facts(spec)
-    if _names_radicals(spec.get("ToUnicode")):
-        return FontFacts(facts.fontname, facts.descent, facts.vertical, facts.type3, True)
-    return facts
+    """pdfminer's view of one font dictionary: fontname, descent, writing mode."""
+    return _facts(spec)
 
 
 def _fonts_of(resources: Any, depth: int, seen: set[int]) -> Iterator[dict[str, Any]]:
@@ -145,32 +129,34 @@ def base_name(name: str) -> str:
 
 
 def page_fonts(resources: Any) -> dict[str, FontFacts | None]:
-    """/BaseFont (subset tag dropped) → facts for every font the page (and its Form XObjects) names;
-    None for a name whose dictionaries disagree on the box. Subsets of one font (and the
-    Type3 fonts of a page, which PDFium does not name) that agree keep the name they share,
-    untagged, as fontname: no step reads it; pdfplumber would say which subset."""
-    out: dict[str, FontFacts | None] = {}
+    """PDFium's font name (/BaseFont without subset tag; "" for Type3) → facts, for every
+    font the page and its Form XObjects name; None where PDFium's report could mean
+    different boxes. Fonts PDFium cannot tell apart (subsets of one font; a page's Type3
+    fonts, which PDFium does not name) that agree on the box are merged: fontname is the
+    name they share, untagged, or "unknown" (no step reads it; pdfplumber would say which
+    subset), and their ToUnicode maps are read together for radicals (extract/tounicode.py)."""
+    groups: dict[str, list[tuple[FontFacts, Mapping[str, Any]]]] = {}
     for spec in _fonts_of(resources, 0, set()):
         facts = font_facts(spec)
-        # PDFium names a Type3 font "" (it has no /BaseFont to speak of)
         name = "" if facts.type3 else base_name(_name(spec.get("BaseFont", "unknown")))
-        if name not in out:
-            out[name] = facts
-            continue
-        known = out[name]
-        if known is None or known == facts:
-            continue
-        if (known.descent, known.vertical, known.type3, known.radicals) != (
-            facts.descent,
-            facts.vertical,
-            facts.type3,
-            facts.radicals,
-        ):
-            out[name] = None  # the box would depend on which dictionary: pdfminer decides
-        else:  # subsets of one font, or Type3 fonts alike: same box, name as far as shared
-            same = base_name(known.fontname) == base_name(facts.fontname)
-            fontname = base_name(facts.fontname) if same else "unknown"
-            out[name] = FontFacts(
-                fontname, facts.descent, facts.vertical, facts.type3, facts.radicals
-            )
-    return out
+        groups.setdefault(name, []).append((facts, spec))
+    return {name: _merged(group) for name, group in groups.items()}
+
+
+def _merged(group: list[tuple[FontFacts, Mapping[str, Any]]]) -> FontFacts | None:
+    first = group[0][0]
+    box = (first.descent, first.vertical, first.type3)
+    if any((f.descent, f.vertical, f.type3) != box for f, _ in group):
+        return None  # the box would depend on which dictionary: pdfminer decides
+    names = {f.fontname for f, _ in group}
+    bases = {base_name(n) for n in names}
+    fontname = min(names) if len(names) == 1 else min(bases) if len(bases) == 1 else "unknown"
+    pairs: tuple[tuple[str, str], ...] = ()
+    unsure: frozenset[str] = frozenset()
+    specs = [spec for _, spec in group]
+    if any(names_radicals(spec.get("ToUnicode")) for spec in specs):
+        try:
+            pairs, unsure = radical_pairs(specs)
+        except Exception:  # MapUnreadable, a broken stream, odd hex: pdfminer decides
+            return None
+    return FontFacts(fontname, first.descent, first.vertical, first.type3, pairs, unsure)

@@ -26,13 +26,15 @@ extract/ocr.py reads those), Type3 fonts, vertical writing, a font whose diction
 be matched by name, a glyph PDFium cannot map to Unicode (pdfminer writes `(cid:N)`), a
 font without ascent/descent (PDFium's advance is then unknown), a text object PDFium's
 text page dropped (a lone or doubled space; fake bold, which pdfminer keeps), a content
-stream pdfminer cannot decode (it reports the file damaged), and any PDFium error.
+stream pdfminer cannot decode (it reports the file damaged), a transformation float32
+cannot hold (`check_ctm`: Chromium's prints), and any PDFium error.
 tests/test_pdfium_page.py runs both parsers over every sample and compares the records.
 """
 
 from __future__ import annotations
 
 import ctypes
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -60,6 +62,7 @@ REASONS = (
     "dropped text",
     "pdfium error",
     "content stream",
+    "precision",
 )
 
 _IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
@@ -329,8 +332,6 @@ class _PageReader:
             raise Fallback("unknown font", f"{name} (two dictionaries)")
         if facts.vertical:
             raise Fallback("vertical font", name)
-        if facts.radicals:
-            raise Fallback("radicals", name)
         if facts.type3:  # PDFium's box is the glyph's; its width is the /Widths entry
             cache[key] = facts
             return facts
@@ -386,6 +387,8 @@ class _PageReader:
             pdfium_c.FPDFText_GetCharOrigin(textpage, i, ox, oy)
             pdfium_c.FPDFText_GetLooseCharBox(textpage, i, box)
             pdfium_c.FPDFText_GetCharBox(textpage, i, gl, gr, gb, gt)
+            if info.facts.radicals or info.facts.unsure:
+                ch = _radical(ch, info.facts)
             raw.append((ch, info))
             width = _advance(
                 ox.value, box.right, gr.value, info, self._width(info.font, ch, widths)
@@ -432,14 +435,13 @@ class _PageReader:
             size = ctypes.c_float()
             pdfium_c.FPDFTextObj_GetFontSize(obj, size)
             info = self._text_info(obj, (m.a, m.b, m.c, m.d), size.value, fonts)
-            # PDFium's inferred space starts where the previous glyph ended: at most a
-            # quarter em before the real space's origin, on its baseline
-            near = [
-                g
-                for g in free
-                if abs(g[2] - m.f) < 0.01 and -0.01 <= m.e - g[1] <= 0.25 * info.size * abs(info.a)
-            ]
-            if len(near) != 1:
+            # PDFium's inferred space sits on the baseline near the glyph before the real
+            # space: at its end (LibreOffice, Chromium's kerned text, a little past the
+            # space's origin) or at its origin (Chromium), so within an em and a half
+            em = info.size * abs(info.a)
+            near = [g for g in free if abs(g[2] - m.f) < 0.01 and abs(m.e - g[1]) <= 1.5 * em]
+            near.sort(key=lambda g: abs(m.e - g[1]))
+            if not near:
                 raise Fallback("dropped text", "a text object has no characters")
             free.remove(near[0])
             inserts.append((near[0][0], key, info, m.e, m.f))
@@ -531,6 +533,13 @@ def _advance(
     raise Fallback("font metrics", f"advance {guess:.3f} past the box")
 
 
+def _radical(ch: str, facts: FontFacts) -> str:
+    """The radical pdfminer reads where PDFium reports the ideograph it stands for."""
+    if ch in facts.unsure:
+        raise Fallback("radicals", f"{ch!r} may be a radical")
+    return dict(facts.radicals).get(ch, ch)
+
+
 def _check_spaces(chars: list[Obj], owners: list[int]) -> None:
     """PDFium's text page drops a space that follows another space; pdfminer keeps both.
     A space followed, in its text object, by a gap as wide as half a space may have
@@ -562,17 +571,49 @@ def check_page(page: Page) -> None:
 
 
 def check_contents(page: Page) -> None:
-    """The page's content streams decode as pdfminer decodes them (zlib: cheap).
+    """The page's content streams decode as pdfminer decodes them (zlib: cheap), and the
+    transformations they set survive PDFium's float32.
 
     PDFium reads past a damaged stream (a bad LZW code, cut Flate data) where pdfminer
     raises, and the file is then reported CORRUPT (extract/document.py): such a page goes
     to pdfminer so that the report stays the same."""
     try:
         streams = page.page_obj.contents or []
-        for stream in streams:
+        data = b"\n".join(
             (stream.resolve() if hasattr(stream, "resolve") else stream).get_data()
+            for stream in streams
+        )
     except Exception as exc:
         raise Fallback("content stream", f"{type(exc).__name__}: {exc}") from None
+    check_ctm(data)
+
+
+_CM = re.compile(
+    rb"(?<![^\s\[\]()<>/{}])(q|Q)(?![^\s\[\]()<>/{}%])"
+    rb"|((?:[-+]?(?:\d+\.?\d*|\.\d+)\s+){6})cm(?![^\s\[\]()<>/{}%])"
+)
+
+
+def check_ctm(data: bytes) -> None:
+    """Every transformation the stream sets (pdfminer multiplies `cm`s in double precision)
+    is a float32 number PDFium holds exactly.
+
+    Chromium scales by `.23999999` then `3.125`: pdfminer's CTM is 0.74999996875, PDFium's
+    0.75, and a cell edge at 68.5 lands on 51.374998 in one and 51.375 in the other, which
+    round apart. Such a page goes to pdfminer. (`q`/`Q`/`cm` are found by a regular
+    expression; a string that holds them only adds CTMs to check.)"""
+    stack: list[Matrix] = []
+    ctm = _IDENTITY
+    for op, operands in _CM.findall(data):
+        if op == b"q":
+            stack.append(ctm)
+        elif op == b"Q":
+            ctm = stack.pop() if stack else ctm
+        else:
+            values = [float(v) for v in operands.split()]
+            ctm = _mult((values[0], values[1], values[2], values[3], values[4], values[5]), ctm)
+            if _snap(list(ctm)) != list(ctm):
+                raise Fallback("precision", f"CTM {ctm}")
 
 
 def read_objects(page: Page, pdfium_page: pypdfium2.PdfPage) -> dict[str, list[Obj]]:
