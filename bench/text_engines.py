@@ -143,7 +143,7 @@ def measure(engine: str, files: list[Path], repeat: int) -> dict:
 
 def report(label: str, files: list[Path], repeat: int) -> None:
     print(f"\n{label}: {len(files)} files, best of {repeat}, CPU seconds of each child process")
-    print(f"| engine | pages | failed files | CPU s | pages/s | vs pdfplumber | peak RSS MB |")
+    print("| engine | pages | failed files | CPU s | pages/s | vs pdfplumber | peak RSS MB |")
     print("|---|---|---|---|---|---|---|")
     results = [measure(e, files, repeat) for e in ENGINES]
     base = next((r for r in results if r["engine"] == "pdfplumber" and "cpu" in r), None)

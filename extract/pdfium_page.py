@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import ctypes
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -63,6 +64,7 @@ REASONS = (
     "pdfium error",
     "content stream",
     "precision",
+    "ligature",
 )
 
 _IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
@@ -247,6 +249,7 @@ class _PageReader:
         self.fonts = page_fonts(page.page_obj.resources)
         self.objects: dict[str, list[Obj]] = {}
         self.text_objects: list[tuple[int, Any]] = []  # every text object met, in page order
+        self.text_outer: dict[int, Matrix] = {}  # the Form XObjects' matrix around each
 
     # -------------------------------------------------------------- objects --
 
@@ -271,7 +274,7 @@ class _PageReader:
             )
             kind = pdfium_c.FPDFPageObj_GetType(obj)
             if kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
-                self._text_object(obj)
+                self._text_object(obj, outer)
             elif kind == pdfium_c.FPDF_PAGEOBJ_PATH:
                 ctm = _mult(_object_matrix(obj), outer)
                 style = _path_style(obj)
@@ -284,11 +287,12 @@ class _PageReader:
             elif kind == pdfium_c.FPDF_PAGEOBJ_FORM:
                 self._walk(obj, _mult(_object_matrix(obj), outer), top=False)
 
-    def _text_object(self, obj: Any) -> None:
+    def _text_object(self, obj: Any, outer: Matrix) -> None:
         mode = pdfium_c.FPDFTextObj_GetTextRenderMode(obj)
         if mode != pdfium_c.FPDF_TEXTRENDERMODE_FILL:
             raise Fallback("render mode", str(mode))
         self.text_objects.append((_handle(obj), obj))
+        self.text_outer[_handle(obj)] = outer
 
     def _add(self, kind: str, pts: list[tuple[float, float]], style: dict[str, Any]) -> None:
         """An LTCurve-like object (line, rect, curve, image) as pdfplumber's dict."""
@@ -375,8 +379,8 @@ class _PageReader:
                     pdfium_c.FPDFText_GetCharOrigin(textpage, i, ox, oy)
                     generated.append((len(raw), ox.value, oy.value))
                 continue
-            if pdfium_c.FPDFText_HasUnicodeMapError(textpage, i) or ch in ("\x00", "\ufffd"):
-                raise Fallback("unicode", f"char {i}")
+            if pdfium_c.FPDFText_HasUnicodeMapError(textpage, i) or _odd(ch):
+                raise Fallback("unicode", f"char {i}: {ch!r}")
             obj = pdfium_c.FPDFText_GetTextObject(textpage, i)
             key = _handle(obj)
             info = objects.get(key)
@@ -400,7 +404,34 @@ class _PageReader:
             self._restore_spaces(dropped, generated, raw, numbers, owners, fonts, widths)
         chars = self._char_dicts(raw, _snap(numbers))
         _check_spaces(chars, owners)
+        _check_ligatures(chars, owners)
+        self._check_extents(chars, owners)
         return chars
+
+    def _check_extents(self, chars: list[Obj], owners: list[int]) -> None:
+        """Each text object's glyphs reach no further than the characters PDFium gave it.
+
+        PDFium's text page drops a space that follows another, even one a TJ offset put
+        far to the right (`( ) -4000 ( )`); pdfminer keeps it, and it separates the words
+        around it. The object's bounds still reach the lost glyph's origin."""
+        span: dict[int, list[float]] = {}
+        sizes: dict[int, float] = {}
+        for char, key in zip(chars, owners, strict=True):
+            sizes[key] = char["size"]
+            lo_hi = span.setdefault(key, [char["x0"], char["x1"]])
+            lo_hi[0] = min(lo_hi[0], char["x0"])
+            lo_hi[1] = max(lo_hi[1], char["x1"])
+        left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+        handles = dict(self.text_objects)
+        for key, (lo, hi) in span.items():
+            if key not in handles:
+                continue
+            pdfium_c.FPDFPageObj_GetBounds(handles[key], left, bottom, right, top)
+            outer = self.text_outer.get(key, _IDENTITY)
+            xs = [_apply(outer, x, y)[0] for x in (left.value, right.value) for y in (0.0,)]
+            slack = 0.3 * sizes[key] + 0.5
+            if min(xs) < lo - slack or max(xs) > hi + slack:
+                raise Fallback("dropped text", f"glyphs past the characters at {hi:.1f}")
 
     def _text_info(
         self, obj: Any, abcd: tuple[float, ...], size: float, fonts: dict[int, FontFacts]
@@ -533,11 +564,26 @@ def _advance(
     raise Fallback("font metrics", f"advance {guess:.3f} past the box")
 
 
+def _odd(ch: str) -> bool:
+    """A character PDFium may have made up or changed: a replacement, a control or format
+    character, a noncharacter (PDFium writes U+FFFE for a hyphen it judges soft)."""
+    return ch == "\ufffd" or unicodedata.category(ch) in ("Cc", "Cf", "Cn", "Co", "Cs")
+
+
 def _radical(ch: str, facts: FontFacts) -> str:
     """The radical pdfminer reads where PDFium reports the ideograph it stands for."""
     if ch in facts.unsure:
         raise Fallback("radicals", f"{ch!r} may be a radical")
     return dict(facts.radicals).get(ch, ch)
+
+
+def _check_ligatures(chars: list[Obj], owners: list[int]) -> None:
+    """One glyph whose ToUnicode entry is several characters (`tt`, `ﬁ` → `fi`) is one
+    pdfminer character with that text; PDFium's text page makes several, at one origin."""
+    for k in range(len(chars) - 1):
+        a, b = chars[k], chars[k + 1]
+        if owners[k] == owners[k + 1] and a["x0"] == b["x0"] and a["top"] == b["top"]:
+            raise Fallback("ligature", f"{a['text']}{b['text']} at {a['x0']:.1f}")
 
 
 def _check_spaces(chars: list[Obj], owners: list[int]) -> None:
@@ -570,7 +616,7 @@ def check_page(page: Page) -> None:
         raise Fallback("mediabox offset", str(page.mediabox))
 
 
-def check_contents(page: Page) -> None:
+def check_contents(page: Page) -> bytes:
     """The page's content streams decode as pdfminer decodes them (zlib: cheap), and the
     transformations they set survive PDFium's float32.
 
@@ -586,6 +632,21 @@ def check_contents(page: Page) -> None:
     except Exception as exc:
         raise Fallback("content stream", f"{type(exc).__name__}: {exc}") from None
     check_ctm(data)
+    return data
+
+
+# a text-showing operator (Tj, TJ, ', ") standing as a token
+_SHOW = re.compile(rb"(?<![^\s\])>])(?:TJ|Tj|'|\")(?![^\s\[\]()<>/{}%])")
+
+
+def check_text_agrees(data: bytes, has_chars: bool) -> None:
+    """Both parsers see text, or neither: a stream whose /Length is wrong is cut short by
+    pdfminer and read to its end by PDFium; a font PDFium cannot load shows nothing."""
+    shows = bool(_SHOW.search(data))
+    if has_chars and not shows and b"Do" not in data:
+        raise Fallback("content stream", "PDFium shows text pdfminer's stream does not")
+    if shows and not has_chars:
+        raise Fallback("content stream", "the stream shows text PDFium did not read")
 
 
 _CM = re.compile(
@@ -612,7 +673,9 @@ def check_ctm(data: bytes) -> None:
         else:
             values = [float(v) for v in operands.split()]
             ctm = _mult((values[0], values[1], values[2], values[3], values[4], values[5]), ctm)
-            if _snap(list(ctm)) != list(ctm):
+            # the scale and rotation only: a translation's float32 error is the same as any
+            # position's, and positions round alike (tests/test_pdfium_page.py)
+            if _snap(list(ctm[:4])) != list(ctm[:4]):
                 raise Fallback("precision", f"CTM {ctm}")
 
 
@@ -620,13 +683,15 @@ def read_objects(page: Page, pdfium_page: pypdfium2.PdfPage) -> dict[str, list[O
     """pdfplumber's `page.objects` for this page, read through PDFium; Fallback when
     pdfminer must parse it instead."""
     check_page(page)
-    check_contents(page)
+    data = check_contents(page)
     try:
-        return _PageReader(page, pdfium_page).read()
+        objects = _PageReader(page, pdfium_page).read()
     except Fallback:
         raise
     except Exception as exc:  # PDFium or a font dictionary pdfminer would have read otherwise
         raise Fallback("pdfium error", f"{type(exc).__name__}: {exc}") from None
+    check_text_agrees(data, bool(objects.get("char")))
+    return objects
 
 
 def use_pdfium(page: Page, pdfium_page: pypdfium2.PdfPage) -> str | None:
