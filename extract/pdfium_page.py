@@ -131,7 +131,9 @@ def _object_matrix(obj: Any) -> Matrix:
     return (a, b, c, d, e, f)
 
 
-def _segments(path: Any) -> list[tuple[str, float, float]]:
+def _segments(
+    path: Any, rects: dict[tuple[float, ...], tuple[float, ...]]
+) -> list[tuple[str, float, float]]:
     """The path as pdfminer's operators: ('m'|'l'|'c'|'h', x, y), untransformed.
 
     A Bézier curve is three PDFium segments; pdfminer keeps its end point only. PDFium
@@ -147,7 +149,11 @@ def _segments(path: Any) -> list[tuple[str, float, float]]:
         xs.append(fx.value)
         ys.append(fy.value)
         closes.append(bool(pdfium_c.FPDFPathSegment_GetClose(seg)))
+    exact = _rect_corners(kinds, xs, ys, closes, rects)
     xs, ys = _snap(xs), _snap(ys)
+    if exact is not None:
+        (x0, y0, x1, y1) = exact
+        xs, ys = [x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0]
     ops: list[tuple[str, float, float]] = []
     bezier = 0
     for kind, x, y, close in zip(kinds, xs, ys, closes, strict=True):
@@ -169,6 +175,25 @@ def _segments(path: Any) -> list[tuple[str, float, float]]:
     return ops
 
 
+def _rect_corners(
+    kinds: list[int],
+    xs: list[float],
+    ys: list[float],
+    closes: list[bool],
+    rects: dict[tuple[float, ...], tuple[float, ...]],
+) -> tuple[float, ...] | None:
+    """The exact corners of a path that is one `re` of the stream (PDFium added x + w in
+    float32; pdfminer adds the written numbers in double)."""
+    if len(kinds) != 5 or kinds[0] != pdfium_c.FPDF_SEGMENT_MOVETO or not closes[4]:
+        return None
+    if any(k != pdfium_c.FPDF_SEGMENT_LINETO for k in kinds[1:]):
+        return None
+    key = (xs[0], ys[0], xs[2], ys[2])
+    if (xs[1], ys[1], xs[3], ys[3], xs[4], ys[4]) != (xs[2], ys[0], xs[0], ys[2], xs[0], ys[0]):
+        return None
+    return rects.get(key)
+
+
 def _subpaths(ops: list[tuple[str, float, float]]) -> Iterator[list[tuple[str, float, float]]]:
     """pdfminer's split: a path not starting with 'm' paints nothing; each 'm' starts a
     subpath; an 'm' with nothing after it is dropped (the regex `m[^m]+`)."""
@@ -186,9 +211,11 @@ def _subpaths(ops: list[tuple[str, float, float]]) -> Iterator[list[tuple[str, f
         yield current
 
 
-def _path_objects(path: Any, ctm: Matrix, style: dict[str, Any]) -> Iterator[tuple[str, list]]:
+def _path_objects(
+    path: Any, ctm: Matrix, rects: dict[tuple[float, ...], tuple[float, ...]]
+) -> Iterator[tuple[str, list]]:
     """(kind, points in PDF space) of each subpath, as pdfminer's paint_path classifies it."""
-    for sub in _subpaths(_segments(path)):
+    for sub in _subpaths(_segments(path, rects)):
         start = (sub[0][1], sub[0][2])
         shape = "".join(op for op, _, _ in sub)
         pts = [_apply(ctm, *(start if op == "h" else (x, y))) for op, x, y in sub]
@@ -240,13 +267,14 @@ class _TextObject:
 class _PageReader:
     """One PDFium page → pdfplumber's object lists (see the module docstring)."""
 
-    def __init__(self, page: Page, pdfium_page: pypdfium2.PdfPage):
+    def __init__(self, page: Page, pdfium_page: pypdfium2.PdfPage, data: bytes = b""):
         self.page = page
         self.raw = pdfium_page.raw
         self.height = float(page.height)
         self.doctop = float(page.initial_doctop)
         self.page_number = page.page_number
         self.fonts = page_fonts(page.page_obj.resources)
+        self.rects = rect_operands(data)  # the page stream's `re` operands, exact
         self.objects: dict[str, list[Obj]] = {}
         self.text_objects: list[tuple[int, Any]] = []  # every text object met, in page order
         self.text_outer: dict[int, Matrix] = {}  # the Form XObjects' matrix around each
@@ -278,7 +306,7 @@ class _PageReader:
             elif kind == pdfium_c.FPDF_PAGEOBJ_PATH:
                 ctm = _mult(_object_matrix(obj), outer)
                 style = _path_style(obj)
-                for what, pts in _path_objects(obj, ctm, style):
+                for what, pts in _path_objects(obj, ctm, self.rects if top else {}):
                     self._add(what, pts, style)
             elif kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
                 m = _mult(_object_matrix(obj), outer)
@@ -649,6 +677,21 @@ def check_text_agrees(data: bytes, has_chars: bool) -> None:
         raise Fallback("content stream", "the stream shows text PDFium did not read")
 
 
+_RE = re.compile(rb"((?:[-+]?(?:\d+\.?\d*|\.\d+)\s+){4})re(?![^\s\[\]()<>/{}%])")
+
+
+def rect_operands(data: bytes) -> dict[tuple[float, ...], tuple[float, ...]]:
+    """`x y w h re` of the stream, keyed as PDFium holds the rectangle's corners (float32:
+    x, y, x + w, y + h added in float32) → the corners pdfminer computes (in double)."""
+    out: dict[tuple[float, ...], tuple[float, ...]] = {}
+    for operands in _RE.findall(data):
+        x, y, w, h = (float(v) for v in operands.split())
+        fx, fy, fw, fh = np.asarray([x, y, w, h], dtype=np.float32)
+        key = tuple(float(v) for v in (fx, fy, fx + fw, fy + fh))
+        out[key] = (x, y, x + w, y + h)
+    return out
+
+
 _CM = re.compile(
     rb"(?<![^\s\[\]()<>/{}])(q|Q)(?![^\s\[\]()<>/{}%])"
     rb"|((?:[-+]?(?:\d+\.?\d*|\.\d+)\s+){6})cm(?![^\s\[\]()<>/{}%])"
@@ -685,7 +728,7 @@ def read_objects(page: Page, pdfium_page: pypdfium2.PdfPage) -> dict[str, list[O
     check_page(page)
     data = check_contents(page)
     try:
-        objects = _PageReader(page, pdfium_page).read()
+        objects = _PageReader(page, pdfium_page, data).read()
     except Fallback:
         raise
     except Exception as exc:  # PDFium or a font dictionary pdfminer would have read otherwise
