@@ -677,25 +677,39 @@ def check_text_agrees(data: bytes, has_chars: bool) -> None:
         raise Fallback("content stream", "the stream shows text PDFium did not read")
 
 
-_RE = re.compile(rb"((?:[-+]?(?:\d+\.?\d*|\.\d+)\s+){4})re(?![^\s\[\]()<>/{}%])")
+# q, Q, cm and re standing as tokens; their operands are the tokens before them
+_OPERATOR = re.compile(rb"(?<![^\s\])>])(cm|re|q|Q)(?![^\s\[\]()<>/{}%])")
+
+
+def _operators(data: bytes) -> Iterator[tuple[bytes, list[float] | None]]:
+    """(operator, its numbers; None if they do not parse) for each q, Q, cm, re: one
+    regular-expression scan, the operands read back from just before each operator."""
+    for match in _OPERATOR.finditer(data):
+        op = match.group(1)
+        count = {b"cm": 6, b"re": 4}.get(op, 0)
+        if not count:
+            yield op, []
+            continue
+        tokens = data[max(0, match.start() - 48 * count) : match.start()].split()[-count:]
+        try:
+            numbers = [float(t) for t in tokens]
+        except ValueError:
+            numbers = None
+        yield op, numbers if numbers is not None and len(numbers) == count else None
 
 
 def rect_operands(data: bytes) -> dict[tuple[float, ...], tuple[float, ...]]:
     """`x y w h re` of the stream, keyed as PDFium holds the rectangle's corners (float32:
     x, y, x + w, y + h added in float32) → the corners pdfminer computes (in double)."""
     out: dict[tuple[float, ...], tuple[float, ...]] = {}
-    for operands in _RE.findall(data):
-        x, y, w, h = (float(v) for v in operands.split())
-        fx, fy, fw, fh = np.asarray([x, y, w, h], dtype=np.float32)
+    for op, numbers in _operators(data):
+        if op != b"re" or numbers is None:
+            continue
+        x, y, w, h = numbers
+        fx, fy, fw, fh = np.asarray(numbers, dtype=np.float32)
         key = tuple(float(v) for v in (fx, fy, fx + fw, fy + fh))
         out[key] = (x, y, x + w, y + h)
     return out
-
-
-_CM = re.compile(
-    rb"(?<![^\s\[\]()<>/{}])(q|Q)(?![^\s\[\]()<>/{}%])"
-    rb"|((?:[-+]?(?:\d+\.?\d*|\.\d+)\s+){6})cm(?![^\s\[\]()<>/{}%])"
-)
 
 
 def check_ctm(data: bytes) -> None:
@@ -708,14 +722,19 @@ def check_ctm(data: bytes) -> None:
     expression; a string that holds them only adds CTMs to check.)"""
     stack: list[Matrix] = []
     ctm = _IDENTITY
-    for op, operands in _CM.findall(data):
+    for op, numbers in _operators(data):
         if op == b"q":
             stack.append(ctm)
         elif op == b"Q":
             ctm = stack.pop() if stack else ctm
-        else:
-            values = [float(v) for v in operands.split()]
-            ctm = _mult((values[0], values[1], values[2], values[3], values[4], values[5]), ctm)
+        elif op == b"cm":
+            if numbers is None:
+                raise Fallback("precision", "a cm whose operands do not parse")
+            a, b, c, d, e, f = numbers
+            scaled = (a, b, c, d) != (1.0, 0.0, 0.0, 1.0)
+            ctm = _mult((a, b, c, d, e, f), ctm)
+            if not scaled:
+                continue  # a translation leaves the scale as it was (and was checked)
             # the scale and rotation only: a translation's float32 error is the same as any
             # position's, and positions round alike (tests/test_pdfium_page.py)
             if _snap(list(ctm[:4])) != list(ctm[:4]):
