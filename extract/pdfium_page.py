@@ -91,9 +91,19 @@ def _snap(values: list[float]) -> list[float]:
     A PDF writes `56.7`; PDFium holds float32(56.7) = 56.70000076; pdfminer holds the
     double nearest 56.7. The shortest decimal that round-trips through float32 is the
     written number whenever it has at most 7 significant digits (all real forms)."""
-    if not values:
-        return []
-    return np.asarray(values, dtype=np.float32).astype(str).astype(np.float64).tolist()
+    missing = [v for v in values if v not in _SNAPPED]
+    if missing:
+        if len(_SNAPPED) > _SNAP_CACHE:
+            _SNAPPED.clear()
+        snapped = np.asarray(missing, dtype=np.float32).astype(str).astype(np.float64)
+        _SNAPPED.update(zip(missing, snapped.tolist(), strict=True))
+    return [_SNAPPED[v] for v in values]
+
+
+# float32 value → its snapped double: a page repeats its coordinates (every cell edge is
+# met many times), and numpy's conversion costs more per call than per value
+_SNAPPED: dict[float, float] = {}
+_SNAP_CACHE = 200_000
 
 
 def _mult(m1: Matrix, m0: Matrix) -> Matrix:
@@ -114,6 +124,12 @@ def _apply(m: Matrix, x: float, y: float) -> tuple[float, float]:
     """pdfminer.utils.apply_matrix_pt."""
     a, b, c, d, e, f = m
     return a * x + c * y + e, b * x + d * y + f
+
+
+# FPDFText_GetTextObject returning the address as an int (a key per character, no cast)
+_TEXT_OBJECT_ADDRESS = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int)(
+    ctypes.cast(pdfium_c.FPDFText_GetTextObject, ctypes.c_void_p).value
+)
 
 
 def _handle(ptr: Any) -> int:
@@ -259,6 +275,7 @@ def _path_style(path: Any) -> dict[str, Any]:
 class _TextObject:
     facts: FontFacts
     font: Any  # PDFium's FPDF_FONT
+    font_key: int  # its address
     a: float
     d: float
     size: float
@@ -387,6 +404,7 @@ class _PageReader:
     def _read_chars(self, textpage: Any) -> list[Obj]:
         n = pdfium_c.FPDFText_CountChars(textpage)
         text = _page_text(textpage, n) if n > 0 else ""
+        address = _handle(textpage)
         fonts: dict[int, FontFacts] = {}
         objects: dict[int, _TextObject] = {}
         ox, oy = ctypes.c_double(), ctypes.c_double()
@@ -409,10 +427,10 @@ class _PageReader:
                 continue
             if pdfium_c.FPDFText_HasUnicodeMapError(textpage, i) or _odd(ch):
                 raise Fallback("unicode", f"char {i}: {ch!r}")
-            obj = pdfium_c.FPDFText_GetTextObject(textpage, i)
-            key = _handle(obj)
+            key = _TEXT_OBJECT_ADDRESS(address, i) or 0
             info = objects.get(key)
             if info is None:
+                obj = pdfium_c.FPDFText_GetTextObject(textpage, i)
                 pdfium_c.FPDFText_GetMatrix(textpage, i, m)
                 size = pdfium_c.FPDFText_GetFontSize(textpage, i)
                 info = objects[key] = self._text_info(obj, (m.a, m.b, m.c, m.d), size, fonts)
@@ -422,9 +440,7 @@ class _PageReader:
             if info.facts.radicals or info.facts.unsure:
                 ch = _radical(ch, info.facts)
             raw.append((ch, info))
-            width = _advance(
-                ox.value, box.right, gr.value, info, self._width(info.font, ch, widths)
-            )
+            width = _advance(ox.value, box.right, gr.value, info, self._width(info, ch, widths))
             numbers += (ox.value, oy.value, width)
             owners.append(key)
         dropped = [(key, obj) for key, obj in self.text_objects if key not in objects]
@@ -468,7 +484,7 @@ class _PageReader:
         if b != 0 or c != 0 or a == 0 or d == 0:
             raise Fallback("rotated text", f"matrix {a, b, c, d}")
         font = pdfium_c.FPDFTextObj_GetFont(obj)
-        return _TextObject(self._font(obj, fonts), font, a, d, _snap([size])[0])
+        return _TextObject(self._font(obj, fonts), font, _handle(font), a, d, _snap([size])[0])
 
     def _restore_spaces(
         self,
@@ -506,14 +522,15 @@ class _PageReader:
             inserts.append((near[0][0], key, info, m.e, m.f))
         for place, key, info, x, y in sorted(inserts, key=lambda t: t[0], reverse=True):
             raw.insert(place, (" ", info))
-            numbers[3 * place : 3 * place] = [x, y, self._width(info.font, " ", widths)]
+            numbers[3 * place : 3 * place] = [x, y, self._width(info, " ", widths)]
             owners.insert(place, key)
 
     @staticmethod
-    def _width(font: Any, ch: str, cache: dict[tuple[int, str], float]) -> float:
+    def _width(info: _TextObject, ch: str, cache: dict[tuple[int, str], float]) -> float:
         """The glyph's advance in 1/1000 em from the font's /Widths or /W (PDFium maps the
         character back to its code), as pdfminer's char_width reads it."""
-        key = (_handle(font), ch)
+        key = (info.font_key, ch)
+        font = info.font
         if key not in cache:
             width = ctypes.c_float()
             if len(ch) != 1 or not pdfium_c.FPDFFont_GetGlyphWidth(
