@@ -19,11 +19,12 @@ from pdfminer.pdfdocument import PDFDocument
 from pdfminer.pdfparser import PDFParser
 from pdfminer.pdftypes import resolve1
 
-from perfaudit.extract.ocr import needs_ocr, ocr_page_items
+from perfaudit.extract.ocr import ocr_page_items
 from perfaudit.extract.orientation import text_direction, upright_copy
 from perfaudit.extract.pdfium_page import use_pdfium
 from perfaudit.extract.render import RenderError
 from perfaudit.extract.reread import PageReader
+from perfaudit.extract.routing import needs_ocr
 from perfaudit.extract.textlayer import DEFAULT_SETTINGS, TextLayerSettings, page_items
 from perfaudit.model import Item, RawDocument
 

@@ -13,24 +13,21 @@ cells to columns by x-centre, which the skewed original frame would break.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pypdfium2
-from pdfplumber.page import Page
 
-from perfaudit.extract import grid
-from perfaudit.extract.cells import join_lines, row_bbox
-from perfaudit.extract.recognize import detect, recognize
+from perfaudit.extract import grid, imageprep
+from perfaudit.extract.cells import row_bbox
+from perfaudit.extract.ocrtext import MIN_SCORE, is_dash, placeholder, read_lines, verdict
+from perfaudit.extract.recognize import recognize
 from perfaudit.extract.render import render_pdf_page
 from perfaudit.extract.reread import PageReader
 from perfaudit.model import BBox, Cell, Item, Row, TextLine
 
-MIN_SCORE = 0.5  # lines the recognizer is less sure of are seals, scribbles or noise
 RETRY_SCORE = 0.9  # a cell read line by line below this is read again with the detector
 PAD_PT = 4.0  # white margin around a crop for the detector, which misses text at edges
 PROBE_CELLS = 6  # cells read to tell the page's orientation
@@ -41,103 +38,6 @@ DASH_SCORE = 0.95  # a lone dash placeholder, identified by its width
 # vertical stroke of 中 or 十 passes the rule test too and must stay in its cell
 RULE_BAND_PT = 2.5
 
-# Look-alike glyphs the recognizer emits for what text layers encode otherwise.
-_GLYPHS = str.maketrans({"⩾": "≥", "⩽": "≤", "≧": "≥", "≦": "≤"})
-
-
-# ------------------------------------------------------------ text lines ---
-
-
-@dataclass
-class Line:
-    """One recognized text line in pixel coordinates of the image it was read from."""
-
-    text: str
-    score: float
-    x0: float
-    y0: float
-    x1: float
-    y1: float
-
-
-# A speck next to text reads as a dot: `.5.00`, `147.67.`, `积极组织.`, `四个·自信`. These
-# forms never print a dot before a word, after a number or a word (a sentence ends in
-# `。`), nor a middle dot between Chinese characters.
-_SPECK_DOT = re.compile(
-    r"^[.．·•]+(?=\S)|(?<=[\d\u4e00-\u9fff)）])[.．·•]+$|(?<=[\u4e00-\u9fff])[.·•](?=[\u4e00-\u9fff“])"
-)
-
-
-def clean_text(text: str) -> str:
-    """Recognizer output as a text layer would have it (speck dots dropped)."""
-    text = unicodedata.normalize("NFC", text).translate(_GLYPHS).strip()
-    return "" if text in _LONE_DOTS else _SPECK_DOT.sub("", text)
-
-
-_LONE_DOTS = {".", "．", "·", "•", ",", "，", "、", "'", "`"}
-
-
-def _latin(ch: str) -> bool:
-    return ch.isascii() and ch.isalnum()
-
-
-def _join_words(words: list[str]) -> str:
-    """Pieces of one line left to right; a space only between Latin letters or digits."""
-    out = ""
-    for word in words:
-        if out and _latin(out[-1]) and _latin(word[:1]):
-            out += " "
-        out += word
-    return out
-
-
-def group_lines(pieces: list[Line]) -> list[Line]:
-    """Detected pieces → lines, top to bottom; pieces side by side join one line."""
-    lines: list[list[Line]] = []
-    for piece in sorted(pieces, key=lambda p: (p.y0 + p.y1) / 2):
-        if lines and _same_line(lines[-1], piece):
-            lines[-1].append(piece)
-        else:
-            lines.append([piece])
-    return [_merge(parts) for parts in lines]
-
-
-def _same_line(parts: list[Line], item: Line) -> bool:
-    top, bottom = min(p.y0 for p in parts), max(p.y1 for p in parts)
-    overlap = min(bottom, item.y1) - max(top, item.y0)
-    return overlap >= 0.5 * min(bottom - top, item.y1 - item.y0)
-
-
-def _merge(parts: list[Line]) -> Line:
-    parts = sorted(parts, key=lambda p: p.x0)
-    return Line(
-        _join_words([p.text for p in parts]),
-        min(p.score for p in parts),
-        min(p.x0 for p in parts),
-        min(p.y0 for p in parts),
-        max(p.x1 for p in parts),
-        max(p.y1 for p in parts),
-    )
-
-
-def read_lines(image: np.ndarray) -> list[Line]:
-    """Every text line in a gray image: detector boxes, recognized, grouped into lines."""
-    h, w = image.shape[:2]
-    boxes = []
-    for quad in detect(image):
-        x0, y0 = np.floor(quad.min(axis=0)).astype(int)
-        x1, y1 = np.ceil(quad.max(axis=0)).astype(int)
-        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
-        if x1 - x0 >= 2 and y1 - y0 >= 2:
-            boxes.append((x0, y0, x1, y1))
-    reads = recognize([image[y0:y1, x0:x1] for x0, y0, x1, y1 in boxes])
-    pieces = [
-        Line(clean_text(text), score, *box)
-        for box, (text, score) in zip(boxes, reads, strict=True)
-        if clean_text(text)
-    ]
-    return group_lines(pieces)
-
 
 # ---------------------------------------------------------- page → layers ---
 
@@ -146,7 +46,7 @@ def read_lines(image: np.ndarray) -> list[Line]:
 class PreparedPage:
     """A page image made ready for OCR: upright, deskewed, rules found."""
 
-    gray: np.ndarray  # upright, deskewed; coloured marks faded (grid.to_gray)
+    gray: np.ndarray  # upright, deskewed; coloured marks faded (imageprep.to_gray)
     text_ink: np.ndarray  # ink that is not a ruling line, specks removed
     clean: np.ndarray  # gray with the tables' ruling lines painted white, for crops
     tables: list[grid.Table]
@@ -162,7 +62,7 @@ def layers(gray: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray, list
     strokes of a large bold title, or of 中 in a cell, pass for rules too, and
     must stay.
     """
-    ink = grid.despeckle(grid.binarize(gray, scale), scale)
+    ink = imageprep.despeckle(imageprep.binarize(gray, scale), scale)
     h_mask, v_mask = grid.line_masks(ink, scale)
     tables = []
     for region in grid.table_regions(h_mask, v_mask, scale):
@@ -179,7 +79,7 @@ def layers(gray: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray, list
         for y in table.ys:
             on_rules[max(0, y - d) : y + d + 1, left : x1 + d + 1] = 255
     rules = cv2.dilate(h_mask | v_mask, np.ones((3, 3), np.uint8)) & on_rules
-    text_ink = grid.drop_lone_specks(cv2.bitwise_and(ink, cv2.bitwise_not(rules)), scale)
+    text_ink = imageprep.drop_lone_specks(cv2.bitwise_and(ink, cv2.bitwise_not(rules)), scale)
     clean = gray.copy()
     clean[rules > 0] = 255
     clean[(ink > 0) & (text_ink == 0) & (rules == 0)] = 255  # specks gone from crops too
@@ -188,13 +88,13 @@ def layers(gray: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray, list
 
 def prepare_page(image: np.ndarray, scale: float) -> PreparedPage:
     """Deskew, turn upright (probing a few cells with OCR), find the tables."""
-    gray = grid.to_gray(image)
-    angle = grid.deskew_angle(grid.binarize(gray, scale))
-    gray = grid.rotate(gray, angle)
+    gray = imageprep.to_gray(image)
+    angle = imageprep.deskew_angle(imageprep.binarize(gray, scale))
+    gray = imageprep.rotate(gray, angle)
     text_ink, clean, tables = layers(gray, scale)
     quarters = upright_quarters(clean, text_ink, tables, scale)
     if quarters:
-        gray = grid.rotate_quarter(gray, quarters)
+        gray = imageprep.rotate_quarter(gray, quarters)
         text_ink, clean, tables = layers(gray, scale)
     return PreparedPage(gray, text_ink, clean, tables, scale, angle, quarters)
 
@@ -225,8 +125,8 @@ def upright_quarters(
             c
             for box in cells
             for c in line_crops(
-                grid.rotate_quarter(_sub(clean, box), quarters),
-                grid.rotate_quarter(_sub(text_ink, box), quarters),
+                imageprep.rotate_quarter(_sub(clean, box), quarters),
+                imageprep.rotate_quarter(_sub(text_ink, box), quarters),
                 em,
             )
         ]
@@ -339,19 +239,6 @@ def estimate_em(text_ink: np.ndarray, inks: list[grid.PxBox], scale: float) -> f
     return float(np.median(heights)) if heights else BODY_PT * scale
 
 
-def verdict(lines: list[tuple[str, float]]) -> tuple[str, float]:
-    """Cell text and confidence from its lines' (text, score), top to bottom.
-
-    Confidence is the lowest line score: one doubtful line makes the cell
-    doubtful. Lines under MIN_SCORE are dropped as seals or scribbles; a cell
-    left with none keeps the best rejected score, so it is not taken as sure.
-    """
-    kept = [(t, s) for t, s in ((clean_text(t), s) for t, s in lines) if t and s >= MIN_SCORE]
-    if not kept:
-        return "", max((s for _, s in lines), default=1.0)
-    return join_lines("\n".join(t for t, _ in kept)), min(s for _, s in kept)
-
-
 def read_cell(prepared: PreparedPage, box: grid.PxBox) -> tuple[str, float]:
     """One cell read with the detector on its crop (the careful, slower way)."""
     ink = ink_box(prepared.text_ink, inset(box, prepared.scale), prepared.scale)
@@ -390,24 +277,6 @@ def read_cells(prepared: PreparedPage, boxes: list[grid.PxBox]) -> list[tuple[st
             text, conf = placeholder(text, box[2] - box[0], em), max(conf, DASH_SCORE)
         results[k] = (text, conf)
     return [results.get(k, ("", 1.0)) for k in range(len(boxes))]
-
-
-_DASHES = set("-－‐‑–—―一")
-
-
-def is_dash(text: str) -> bool:
-    return len(text) == 1 and text in _DASHES
-
-
-def placeholder(text: str, width: float, em: float) -> str:
-    """A lone dash by its printed width: `-` (⅓ em) and `—` (1 em) look like `一` to OCR.
-
-    Forms print `-` for "no value"; a cell holding just the CJK numeral 一 is
-    not a thing these forms have.
-    """
-    if not is_dash(text):
-        return text
-    return "-" if width < 0.6 * em else "—"
 
 
 # ------------------------------------------------------------------ items ---
@@ -498,59 +367,3 @@ def ocr_page_items(
     if keep is not None:
         keep.keep(page_no, prepared.clean, prepared.scale)
     return prepared_items(prepared, page_no)
-
-
-# ------------------------------------------------------------- needs_ocr ---
-
-_INVISIBLE = re.compile(rb"(?<![\d.])3\s+Tr\b")
-GARBAGE_SHARE = 0.3  # this share of unreadable chars or more: the text layer is garbage
-
-
-def is_garbage(text: str) -> bool:
-    """A character no real form text is made of: glyph ids, private use, replacement."""
-    if text.startswith("(cid:"):
-        return True
-    return any(c == "\ufffd" or unicodedata.category(c) in ("Co", "Cc", "Cs") for c in text)
-
-
-def image_share(page: Page) -> float:
-    """Largest share of the page one image covers (a scan covers about all of it)."""
-    area = float(page.width * page.height) or 1.0
-    best = 0.0
-    for img in page.images:
-        w = max(0.0, min(float(img["x1"]), float(page.width)) - max(float(img["x0"]), 0.0))
-        h = max(0.0, min(float(img["bottom"]), float(page.height)) - max(float(img["top"]), 0.0))
-        best = max(best, w * h / area)
-    return best
-
-
-def has_invisible_text(page: Page) -> bool:
-    """Text drawn in render mode 3: the hidden layer OCR tools lay over a scan."""
-    try:
-        streams = page.page_obj.contents or []
-        data = b"".join(
-            s.resolve().get_data() if hasattr(s, "resolve") else s.get_data() for s in streams
-        )
-    except Exception:  # an unreadable stream is no evidence either way
-        return False
-    return bool(_INVISIBLE.search(data))
-
-
-def needs_ocr(page: Page) -> bool:
-    """Whether a page must be read from its pixels rather than its text layer.
-
-    Cheap checks only, nothing rendered: no characters but something drawn;
-    mostly `(cid:N)` or other unreadable glyphs; or a page-sized image whose
-    text layer has no ruling lines (the table exists only in the image, so the
-    text path finds no table) or is invisible (render mode 3: another tool's
-    OCR, which cannot be vouched for and carries no confidence).
-    """
-    chars = page.chars
-    if not chars:
-        return bool(page.images or page.curves or page.rects or page.lines)
-    bad = sum(1 for c in chars if is_garbage(c.get("text", "")))
-    if bad >= GARBAGE_SHARE * len(chars):
-        return True
-    if image_share(page) < 0.5:
-        return False
-    return not page.edges or has_invisible_text(page)

@@ -16,18 +16,23 @@ Same numbers, not close ones:
   double precision as pdfminer does; paths are split into subpaths and classified into
   line / rect / curve by pdfminer's rules (converter.paint_path).
 - PDFium keeps coordinates in float32; each is snapped back to the shortest decimal that
-  float32 rounds to it, which is the number the PDF wrote (`_snap`).
+  float32 rounds to it, which is the number the PDF wrote (`_snap`); a rectangle drawn by
+  `re` gets the corners pdfminer adds in double (`rect_operands`).
+- Type3 fonts (Chromium's CJK text) are read too; radicals PDFium reports as the ideograph
+  they stand for are put back from the ToUnicode map (extract/tounicode.py); a one-space
+  text object PDFium's text page replaces by an inferred space is restored.
 
 Where the two parsers can disagree, the page is not guessed at: `Fallback` is raised and
 the caller lets pdfminer parse that page (extract/document.py). The reasons (`REASONS`):
 a /Rotate or a MediaBox not at the origin (pdfplumber shifts those coordinates), text
 drawn rotated or skewed, text in a render mode other than fill (invisible OCR layers:
-extract/ocr.py reads those), Type3 fonts, vertical writing, a font whose dictionary cannot
-be matched by name, a glyph PDFium cannot map to Unicode (pdfminer writes `(cid:N)`), a
-font without ascent/descent (PDFium's advance is then unknown), a text object PDFium's
-text page dropped (a lone or doubled space; fake bold, which pdfminer keeps), a content
-stream pdfminer cannot decode (it reports the file damaged), a transformation float32
-cannot hold (`check_ctm`: Chromium's prints), and any PDFium error.
+extract/routing.py sends those to OCR), vertical writing, a font whose dictionary cannot be
+matched by name (or whose dictionaries disagree), a radical that could also be the
+ideograph, a glyph PDFium cannot map to Unicode (pdfminer writes `(cid:N)`) or maps to an
+odd code point, a ligature (one pdfminer character, several PDFium ones), an advance PDFium
+cannot give, a text object PDFium's text page dropped (a doubled space, fake bold, which
+pdfminer keeps), a content stream pdfminer cannot decode or reads short, a transformation
+float32 cannot hold (`check_ctm`: Chromium's prints), and any PDFium error.
 tests/test_pdfium_page.py runs both parsers over every sample and compares the records.
 """
 

@@ -11,7 +11,8 @@ from typing import Protocol
 
 from perfaudit.model import Cell, Indicator, ParsedValue, Row
 from perfaudit.normalize.labels import classify, clean_label, join_fragment, match_label
-from perfaudit.normalize.values import normalize_op, normalize_unit, parse_value, to_number
+from perfaudit.normalize.units import normalize_unit
+from perfaudit.normalize.values import normalize_op, parse_value, to_number
 from perfaudit.normalize.vocabulary import fold
 
 _OP_START = re.compile(r"^\s*[<>=≥≤＜＞＝≧≦]")

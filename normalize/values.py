@@ -36,25 +36,34 @@ import re
 import tomllib
 import unicodedata
 from collections.abc import Callable
-from decimal import Decimal
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 from perfaudit.model import ParsedValue
+from perfaudit.normalize.units import (
+    KNOWN_UNITS,
+    PRE_FOLD,
+    WS_RE,
+    is_known_unit,
+    normalize_unit,
+    unit_glyphs,
+    unit_scale,
+    unit_spellings_near,
+)
+from perfaudit.normalize.valueformat import fmt_num
 
+# The unit helpers live in units.py; they are named here too because a caller that
+# parses values usually folds units with the same import.
 __all__ = [
     "KNOWN_UNITS",
     "OPS",
-    "TIER_TEXT",
-    "format_value",
+    "is_known_unit",
     "normalize_op",
     "normalize_unit",
     "parse_value",
     "to_number",
-    "unit_scale",
-    "is_known_unit",
     "unit_glyphs",
+    "unit_scale",
     "unit_spellings_near",
 ]
 
@@ -62,91 +71,33 @@ __all__ = [
 
 OPS = (">=", ">", "=", "<=", "<")
 
-# Operators printed before the number (symbols in every width after NFKC, and words).
-OPS_BEFORE: dict[str, str] = {
-    "≥": ">=", "≧": ">=", "⩾": ">=", ">=": ">=", "=>": ">=", "≮": ">=",
-    "大于或等于": ">=", "大于等于": ">=", "不低于": ">=", "不少于": ">=", "不小于": ">=",
-    "不得低于": ">=", "不得少于": ">=", "至少": ">=", "最少": ">=",
-    ">": ">", "超过": ">", "大于": ">", "高于": ">", "多于": ">",
-    "≤": "<=", "≦": "<=", "⩽": "<=", "<=": "<=", "=<": "<=", "≯": "<=",
-    "小于或等于": "<=", "小于等于": "<=", "不高于": "<=", "不超过": "<=", "不多于": "<=",
-    "不大于": "<=", "不得超过": "<=", "不得高于": "<=", "至多": "<=", "最多": "<=", "控制在": "<=",
-    "<": "<", "低于": "<", "少于": "<", "小于": "<", "不足": "<",
-    "==": "=", "=": "=", "等于": "=", "达到": "=",
-}  # fmt: skip
-
-# Operators printed after the number (`90%以上`, `5万元以内`, `30天内`).
-OPS_AFTER: dict[str, str] = {
-    "及以上": ">=", "或以上": ">=", "以上": ">=",
-    "及以下": "<=", "或以下": "<=", "以下": "<=", "以内": "<=", "之内": "<=", "内": "<=",
-}  # fmt: skip
-
-# Canonical (central-system) wording of each tier, used by format_value.
-TIER_TEXT = {
-    "achieved": "达成年度指标",
-    "partial": "部分达成年度指标并具有一定效果",
-    "unmet": "未达成年度指标且效果较差",
-}
-
-_BOOLEANS = {"是": 1.0, "有": 1.0, "√": 1.0, "✓": 1.0, "✔": 1.0,
-             "否": 0.0, "无": 0.0, "×": 0.0, "✗": 0.0, "✘": 0.0}  # fmt: skip
-
 _YEAR_END = {"month": 12, "end_of_month": True}
+
+
+def _load_notation() -> dict[str, Any]:
+    """notation.toml beside this module: operator words, yes/no, dateless deadlines, numerals."""
+    return tomllib.loads(Path(__file__).with_name("notation.toml").read_text(encoding="utf-8"))
+
+
+def _by_word(table: dict[str, list[str]]) -> dict[str, str]:
+    return {word: key for key, words in table.items() for word in words}
+
+
+_NOTATION = _load_notation()
+OPS_BEFORE: dict[str, str] = _by_word(_NOTATION["operators_before"])
+OPS_AFTER: dict[str, str] = _by_word(_NOTATION["operators_after"])
+_BOOLEANS = {w: 1.0 for w in _NOTATION["booleans"]["yes"]} | {
+    w: 0.0 for w in _NOTATION["booleans"]["no"]
+}
 # Deadlines without a date: the word → what it means.
 _REL_DEADLINES: dict[str, dict[str, Any]] = {
-    **dict.fromkeys(["年底", "年末", "年终", "年内", "年度内", "本年度内", "本年内", "本年度"], _YEAR_END),
-    **{f"每{p}末": {"period": k, "end_of_period": True}
-       for p, k in [("季", "quarter"), ("季度", "quarter"), ("月", "month"), ("年", "year"),
-                    ("周", "week"), ("半年", "half_year")]},
-    **dict.fromkeys(["季末", "季度末"], {"period": "quarter", "end_of_period": True}),
-    **dict.fromkeys(["月底", "月末", "每月底"], {"period": "month", "end_of_period": True}),
-    **dict.fromkeys(["每季度", "每季", "按季度", "按季", "逐季"], {"period": "quarter"}),
-    **dict.fromkeys(["每月", "按月", "逐月"], {"period": "month"}),
-    **dict.fromkeys(["每周", "按周"], {"period": "week"}),
-    **dict.fromkeys(["每年", "按年", "逐年"], {"period": "year"}),
-    **dict.fromkeys(["每半年", "半年"], {"period": "half_year"}),
-    **dict.fromkeys(["每日", "每天", "按日", "逐日"], {"period": "day"}),
-    **dict.fromkeys(["当天", "当日", "即时", "实时", "立即", "当场", "同日"], {"same_day": True}),
-    **dict.fromkeys(
-        ["按时", "及时", "按期", "如期", "准时", "限时", "按规定时间", "规定时间内", "在规定时间内",
-         "规定期限内", "按时限"],
-        {"on_time": True},
-    ),
-}  # fmt: skip
-_PERIOD_TEXT = {"day": "每天", "week": "每周", "month": "每月", "quarter": "每季度",
-                "half_year": "每半年", "year": "每年"}  # fmt: skip
-_DAY_PART = {"初": "early", "上旬": "early", "中": "mid", "中旬": "mid", "下旬": "late"}
-_PART_TEXT = {"early": "上旬", "mid": "中旬", "late": "下旬"}
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
-              "七": 7, "八": 8, "九": 9}  # fmt: skip
-# Spelled out before NFKC, which would turn ㎡ into the ambiguous `m2`.
-_PRE_FOLD = {"㎡": "平方米", "m²": "平方米", "M²": "平方米", "㎥": "立方米", "m³": "立方米"}
-
-
-_WS_RE = re.compile(r"[\s\u200b-\u200d\u2060\ufeff\u00ad]+")  # incl. zero-width and soft hyphen
-
-
-def _load_units() -> dict[str, Any]:
-    """units.toml beside this module: unit spellings are data, edited without touching code."""
-    return tomllib.loads(Path(__file__).with_name("units.toml").read_text(encoding="utf-8"))
-
-
-def _fold_key(text: str) -> str:
-    """The folding a unit spelling gets before lookup (see _fold), without value-level rewrites."""
-    for src, dst in _PRE_FOLD.items():
-        text = text.replace(src, dst)
-    return _WS_RE.sub("", unicodedata.normalize("NFKC", text))
-
-
-_UNIT_DATA = _load_units()
-UNIT_ALIASES: dict[str, str] = {
-    _fold_key(spelling): canon
-    for canon, spellings in _UNIT_DATA["aliases"].items()
-    for spelling in [canon, *spellings]
+    word: {k: v for k, v in entry.items() if k != "words"}
+    for entry in _NOTATION["deadlines"]
+    for word in entry["words"]
 }
-KNOWN_UNITS: frozenset[str] = frozenset(_UNIT_DATA["known"]) | frozenset(UNIT_ALIASES.values())
-_NO_UNIT = frozenset(_fold_key(u) for u in _UNIT_DATA["none"])
-_SCALES = sorted(_UNIT_DATA["scale"].items(), key=lambda kv: len(kv[0]), reverse=True)
+_DAY_PART: dict[str, str] = _NOTATION["day_parts"]
+_CN_DIGITS: dict[str, int] = _NOTATION["cn_digits"]
+
 
 # ---------------------------------------------------------------------------------- regexes ---
 
@@ -222,7 +173,6 @@ _POST_END_RE = re.compile(f"(?:{_POST})$")
 _BAD_UNIT_RE = re.compile(r"[以之的和与或及在为是了前后内约近含]")
 _CJK_RE = re.compile(f"[{_HAN}]")
 _SPLIT_RE = re.compile(r"[、,;]")
-_UNIT_SPLIT_RE = re.compile(r"[.·・]")
 _M2_RE = re.compile(r"(?<=[0-9])[mM]([23])(?![0-9])")
 _THOUSANDS_RE = re.compile(r"(?<=[0-9]),(?=[0-9]{3}(?![0-9]))")
 _PCT_WORD_RE = re.compile(rf"百分之({_NUM}|{_CN})")
@@ -234,9 +184,9 @@ _AMOUNT_RE = re.compile(r"^(?P<num>[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(?:%|�
 
 def _fold(text: str) -> str:
     """One alphabet for every rule: ASCII digits/operators/parens, %, CJK, no whitespace."""
-    for src, dst in _PRE_FOLD.items():
+    for src, dst in PRE_FOLD.items():
         text = text.replace(src, dst)
-    s = _WS_RE.sub("", unicodedata.normalize("NFKC", text))
+    s = WS_RE.sub("", unicodedata.normalize("NFKC", text))
     s = _M2_RE.sub(lambda m: "平方米" if m[1] == "2" else "立方米", s)
     s = _PCT_WORD_RE.sub(_percent_word, _THOUSANDS_RE.sub("", s))
     return _EDGE_RE.sub("", s)
@@ -267,83 +217,10 @@ def _as_text(text: Any) -> str:
         return ""
     if isinstance(text, bool) or not isinstance(text, int | float):
         return str(text)
-    return _fmt_num(float(text)) if math.isfinite(text) else str(text)
-
-
-def _fmt_num(value: float) -> str:
-    """Plain decimal, never exponent notation (the grammar has none), no trailing zeros."""
-    s = format(Decimal(repr(value)), "f")
-    return s.rstrip("0").rstrip(".") if "." in s else s
+    return fmt_num(float(text)) if math.isfinite(text) else str(text)
 
 
 # ------------------------------------------------------------------------------------ units ---
-
-
-def normalize_unit(unit: str | None) -> str | None:
-    """Canonical spelling of a unit: 百分比/％ → %, ㎡/m² → 平方米, 日 → 天, `元每人每月` → `元/人.月`.
-
-    Compound rates are normalised piece by piece; anything unknown is kept as printed (folded).
-    """
-    u = _clean_unit(unit)
-    if u is None or u in UNIT_ALIASES:
-        return UNIT_ALIASES.get(u) if u else None
-    if "/" not in u and "每" in u[1:]:
-        head, *pers = u.split("每")
-        u = head + "/" + ".".join(pers)
-    if "/" in u:
-        num, _, den = u.partition("/")
-        pieces = [UNIT_ALIASES.get(p, p) for p in _UNIT_SPLIT_RE.split(den)]
-        u = UNIT_ALIASES.get(num, num) + "/" + ".".join(pieces)
-    return _clean_unit(u)
-
-
-def is_known_unit(unit: str | None) -> bool:
-    """Whether a unit is in the vocabulary (units.toml), a multiplier prefix allowed (`万人次`)."""
-    u = normalize_unit(unit)
-    return u is not None and (u in KNOWN_UNITS or unit_scale(u)[1] in KNOWN_UNITS)
-
-
-@cache
-def unit_glyphs() -> frozenset[str]:
-    """Every character some vocabulary unit spelling is written with."""
-    return frozenset("".join([*UNIT_ALIASES, *KNOWN_UNITS]))
-
-
-def unit_spellings_near(unit: str, canonical: str, max_edits: int = 1) -> list[str]:
-    """Spellings of `canonical` (`百分比`, `万元`) that `unit` is within `max_edits` of, nearest first.
-
-    For OCR that dropped or garbled a glyph of a printed unit (`分比`, `万心`): the caller
-    names which unit the form's redundancy expects, so a reading one edit from both 百分比
-    and 千分比 is not guessed at.
-    """
-    from rapidfuzz.distance import Levenshtein
-
-    read = _clean_unit(unit) or ""
-    if len(read) < 2:  # one glyph read as another says nothing about which unit it was
-        return []
-    scale, base = unit_scale(canonical)
-    prefix = next((p for p, f in _SCALES if f == scale and canonical.startswith(p)), "")
-    spellings = {prefix + s for s, c in UNIT_ALIASES.items() if c == base} | {canonical}
-    near = [(Levenshtein.distance(read, s), s) for s in spellings if s != read]
-    return [s for d, s in sorted(near) if d <= max_edits]
-
-
-def _clean_unit(unit: str | None) -> str | None:
-    """Folded, without parens (format_value wraps units in them) or edge separators; None when the
-    cell says there is no unit."""
-    if unit is None:
-        return None
-    u = _fold_key(str(unit)).replace("(", "").replace(")", "").strip("./·・")
-    return None if not u or u in _NO_UNIT else u
-
-
-def unit_scale(unit: str | None) -> tuple[float, str | None]:
-    """Split a multiplier prefix off a unit: `万元` → (10000.0, "元"), `%` → (1.0, "%")."""
-    u = normalize_unit(unit)
-    for prefix, factor in _SCALES if u else ():
-        if u.startswith(prefix):
-            return float(factor), normalize_unit(u[len(prefix) :])
-    return 1.0, u
 
 
 def normalize_op(text: str | None) -> str | None:
@@ -559,59 +436,6 @@ def parse_value(text: str | None, unit_hint: str | None = None) -> ParsedValue:
         pv = ParsedValue("unknown", extra={"error": type(exc).__name__})
     pv.text = raw
     return pv
-
-
-def format_value(pv: ParsedValue) -> str:
-    """Canonical notation of a value (`≥90(%)`, `88(人)`, tier wording); parse_value reads it back
-    to the same kind/op/value/unit/tier."""
-    try:
-        return _FORMATTERS.get(pv.kind, _format_text)(pv)
-    except Exception:  # a hand-built ParsedValue may be inconsistent
-        return pv.text or ""
-
-
-def _format_quantity(pv: ParsedValue) -> str:
-    """Unit always in parentheses, so `8(月)` cannot be read back as the date `8月`."""
-    if pv.value is None or not math.isfinite(pv.value):
-        return _format_text(pv)
-    unit = f"({pv.unit})" if pv.unit else ""
-    upper = pv.extra.get("upper")
-    if isinstance(upper, int | float) and pv.op == ">=" and math.isfinite(upper):
-        return f"{_fmt_num(pv.value)}-{_fmt_num(float(upper))}{unit}"
-    symbol = {">=": "≥", "<=": "≤", "=": ""}.get(pv.op or "=", pv.op)
-    approx = "约" if pv.extra.get("approx") else ""
-    return f"{symbol}{approx}{_fmt_num(pv.value)}{unit}"
-
-
-def _format_deadline(pv: ParsedValue) -> str:
-    """From extra when it holds the date, so two spellings of one deadline print alike."""
-    e = pv.extra
-    if e.get("month"):
-        year = f"{e['year']}年" if e.get("year") else ""
-        day = f"{e['day']}日" if e.get("day") else ""
-        pos = "底" if e.get("end_of_month") else _PART_TEXT.get(e.get("part"), "")
-        return f"{year}{e['month']}月{day}{pos}前"
-    if e.get("period") in _PERIOD_TEXT:
-        end = "末" if e.get("end_of_period") and e["period"] != "day" else ""
-        return _PERIOD_TEXT[e["period"]] + end
-    if e.get("time"):
-        return f"{e['time']}前"
-    if e.get("year"):
-        return f"{e['year']}年"
-    return "当天" if e.get("same_day") else "按时" if e.get("on_time") else _format_text(pv)
-
-
-def _format_text(pv: ParsedValue) -> str:
-    return (pv.text or "").strip()
-
-
-_FORMATTERS: dict[str, Callable[[ParsedValue], str]] = {
-    "quantitative": _format_quantity,
-    "deadline": _format_deadline,
-    "tier": lambda pv: TIER_TEXT.get(pv.tier or "", pv.text),
-    "boolean": lambda pv: _format_text(pv) if pv.value is None else "是" if pv.value else "否",
-    "empty": lambda pv: "",
-}
 
 
 def to_number(text: Any) -> float | None:

@@ -21,7 +21,7 @@ import pypdfium2.raw as pdfium_c
 import pytest
 from PIL import Image
 
-from perfaudit.extract import grid, ocr, recognize
+from perfaudit.extract import grid, imageprep, ocr, ocrtext, recognize, routing
 from perfaudit.extract.render import MAX_PIXELS, RenderError, clamp_scale, render_pdf_page
 from perfaudit.extract.textlayer import page_items
 from perfaudit.model import RawDocument, Row, TextLine
@@ -108,7 +108,7 @@ def spans(table: grid.Table) -> set[tuple[int, int, int, int]]:
 
 
 def test_find_tables_merges_cells_where_rules_are_missing():
-    ink = grid.binarize(drawn_table(), SCALE)
+    ink = imageprep.binarize(drawn_table(), SCALE)
     tables = grid.find_tables(ink, SCALE)
     assert len(tables) == 1
     table = tables[0]
@@ -121,14 +121,14 @@ def test_find_tables_merges_cells_where_rules_are_missing():
 
 
 def test_rows_of_puts_a_merged_cell_in_its_top_row_once():
-    table = grid.find_tables(grid.binarize(drawn_table(), SCALE), SCALE)[0]
+    table = grid.find_tables(imageprep.binarize(drawn_table(), SCALE), SCALE)[0]
     rows = grid.rows_of(table)
     assert [len(r) for r in rows] == [2, 4, 3, 4]
     assert all(r == sorted(r, key=lambda c: c.col) for r in rows)
 
 
 def test_text_strokes_are_not_rules():
-    h_mask, v_mask = grid.line_masks(grid.binarize(drawn_table(), SCALE), SCALE)
+    h_mask, v_mask = grid.line_masks(imageprep.binarize(drawn_table(), SCALE), SCALE)
     ys = grid.rule_positions(h_mask, 1, grid.px(24, SCALE), 3)
     xs = grid.rule_positions(v_mask, 0, grid.px(11, SCALE), 3)
     assert len(ys) == 5 and len(xs) == 5
@@ -158,17 +158,17 @@ def test_merge_cells_from_segment_arrays():
 
 @pytest.mark.parametrize("angle", [-1.7, -0.6, 0.9, 2.0])
 def test_deskew_finds_the_rotation_and_undoes_it(angle):
-    page = grid.rotate(drawn_table(text=False), angle)
-    found = grid.deskew_angle(grid.binarize(page, SCALE))
+    page = imageprep.rotate(drawn_table(text=False), angle)
+    found = imageprep.deskew_angle(imageprep.binarize(page, SCALE))
     assert found == pytest.approx(-angle, abs=0.06)
-    straight = grid.rotate(page, found)
-    table = grid.find_tables(grid.binarize(straight, SCALE), SCALE)[0]
+    straight = imageprep.rotate(page, found)
+    table = grid.find_tables(imageprep.binarize(straight, SCALE), SCALE)[0]
     assert len(table.cells) == 13
 
 
 def test_rotate_quarter_round_trips():
     img = drawn_table(text=False)
-    assert np.array_equal(grid.rotate_quarter(grid.rotate_quarter(img, 1), 3), img)
+    assert np.array_equal(imageprep.rotate_quarter(imageprep.rotate_quarter(img, 1), 3), img)
 
 
 def test_ink_runs_and_merge_bands():
@@ -185,7 +185,7 @@ def test_to_gray_fades_a_red_seal_but_keeps_black_print():
     img[50:60, 20:180] = 35  # black print
     cv2.circle(img, (100, 100), 60, (45, 40, 200), 6)  # red ring (BGR)
     img[98:102, 20:180] = (10, 10, 30)  # print under the seal stays dark
-    gray = grid.to_gray(img)
+    gray = imageprep.to_gray(img)
     assert gray[55, 100] < 80 and gray[100, 100] < 80
     assert gray[40, 100] > 225  # the ring's top is as light as paper
 
@@ -268,7 +268,7 @@ def test_upside_down_page_comes_out_upright(upside_down):
 def test_sideways_image_is_turned_upright():
     """A page image lying on its side (no /Rotate to say so) is found and turned."""
     page = render_pdf_page(SAMPLES / "seed_5_fuxujin.pdf", 0, dpi=150)
-    prepared = ocr.prepare_page(grid.rotate_quarter(page.image, 1), page.scale)
+    prepared = ocr.prepare_page(imageprep.rotate_quarter(page.image, 1), page.scale)
     assert prepared.quarters == 3
     assert prepared.gray.shape[0] > prepared.gray.shape[1]
     assert len(prepared.tables) == 1 and len(prepared.tables[0].cells) == 85
@@ -297,11 +297,11 @@ def ocr_text(text: str) -> str:
 
 def test_needs_ocr_on_scans_and_text_pdfs():
     with pdfplumber.open(SCANS / "seed_1_fangxiulei_150dpi.pdf") as pdf:
-        assert all(ocr.needs_ocr(p) for p in pdf.pages)
+        assert all(routing.needs_ocr(p) for p in pdf.pages)
     with pdfplumber.open(SAMPLES / "seed_1_fangxiulei.pdf") as pdf:
-        assert not any(ocr.needs_ocr(p) for p in pdf.pages)
+        assert not any(routing.needs_ocr(p) for p in pdf.pages)
     with pdfplumber.open(CORPUS / "pages" / "camelot_empty-page.pdf") as pdf:
-        assert not ocr.needs_ocr(pdf.pages[0])  # nothing on it to read
+        assert not routing.needs_ocr(pdf.pages[0])  # nothing on it to read
 
 
 def hidden_text_scan(path: Path) -> None:
@@ -329,20 +329,24 @@ def test_needs_ocr_for_an_invisible_text_layer_over_an_image(tmp_path):
     hidden_text_scan(path)
     with pdfplumber.open(path) as pdf:
         page = pdf.pages[0]
-        assert page.chars and ocr.has_invisible_text(page)
-        assert ocr.needs_ocr(page)
+        assert page.chars and routing.has_invisible_text(page)
+        assert routing.needs_ocr(page)
 
 
 def test_garbage_glyphs():
-    assert ocr.is_garbage("(cid:123)") and ocr.is_garbage("\ue000") and ocr.is_garbage("\ufffd")
-    assert not ocr.is_garbage("财") and not ocr.is_garbage("5")
+    assert (
+        routing.is_garbage("(cid:123)")
+        and routing.is_garbage("\ue000")
+        and routing.is_garbage("\ufffd")
+    )
+    assert not routing.is_garbage("财") and not routing.is_garbage("5")
 
 
 def test_placeholder_dash_by_width():
-    assert ocr.placeholder("一", width=10, em=30) == "-"
-    assert ocr.placeholder("一", width=28, em=30) == "—"
-    assert ocr.placeholder("一级", width=60, em=30) == "一级"
-    assert math.isclose(ocr.verdict([("a", 0.9), ("b", 0.7)])[1], 0.7)
+    assert ocrtext.placeholder("一", width=10, em=30) == "-"
+    assert ocrtext.placeholder("一", width=28, em=30) == "—"
+    assert ocrtext.placeholder("一级", width=60, em=30) == "一级"
+    assert math.isclose(ocrtext.verdict([("a", 0.9), ("b", 0.7)])[1], 0.7)
 
 
 def test_decode_scores_a_number_by_its_least_sure_digit():

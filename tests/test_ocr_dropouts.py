@@ -15,7 +15,8 @@ from perfaudit.normalize.columns import header_columns
 from perfaudit.normalize.labels import ocr_fund_item
 from perfaudit.normalize.layouts import load_templates
 from perfaudit.normalize.selfcheck import FormCheck
-from perfaudit.normalize.values import parse_value, unit_spellings_near
+from perfaudit.normalize.units import unit_spellings_near
+from perfaudit.normalize.values import parse_value
 from perfaudit.pipeline.worker import process_file
 from perfaudit.scoring.engine import audit_forms
 

@@ -15,17 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from perfaudit.model import ParsedValue
-from perfaudit.normalize.values import (
-    KNOWN_UNITS,
-    OPS,
-    TIER_TEXT,
-    format_value,
-    normalize_op,
-    normalize_unit,
-    parse_value,
-    to_number,
-    unit_scale,
-)
+from perfaudit.normalize.units import KNOWN_UNITS, normalize_unit, unit_scale
+from perfaudit.normalize.valueformat import TIER_TEXT, format_value
+from perfaudit.normalize.values import OPS, normalize_op, parse_value, to_number
 
 KINDS = {"quantitative", "tier", "deadline", "boolean", "qualitative", "empty", "unknown"}
 
