@@ -39,238 +39,39 @@ tests/test_pdfium_page.py runs both parsers over every sample and compares the r
 from __future__ import annotations
 
 import ctypes
-import re
 import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pypdfium2
 import pypdfium2.raw as pdfium_c
 from pdfplumber.page import Page
 
 from perfaudit.extract.pdffonts import FontFacts, base_name, page_fonts
-
-Matrix = tuple[float, float, float, float, float, float]
-Obj = dict[str, Any]
-
-REASONS = (
-    "rotated page",
-    "mediabox offset",
-    "rotated text",
-    "render mode",
-    "vertical font",
-    "radicals",
-    "unknown font",
-    "unicode",
-    "font metrics",
-    "dropped text",
-    "pdfium error",
-    "content stream",
-    "precision",
-    "ligature",
+from perfaudit.extract.pdfium_base import (  # noqa: F401  (REASONS, check_ctm: the module's API)
+    _IDENTITY,
+    REASONS,
+    Fallback,
+    Matrix,
+    Obj,
+    _apply,
+    _handle,
+    _mult,
+    _snap,
 )
-
-_IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
-
-
-class Fallback(Exception):
-    """This page must be parsed by pdfminer; `reason` is one of REASONS."""
-
-    def __init__(self, reason: str, detail: str = ""):
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-
-
-@dataclass(frozen=True)
-class PdfiumSettings:
-    """Whether the text path reads pages through PDFium (False: pdfminer for every page)."""
-
-    enabled: bool = True
-
-
-def _snap(values: list[float]) -> list[float]:
-    """float32 values → the shortest decimals float32 rounds to them, as doubles.
-
-    A PDF writes `56.7`; PDFium holds float32(56.7) = 56.70000076; pdfminer holds the
-    double nearest 56.7. The shortest decimal that round-trips through float32 is the
-    written number whenever it has at most 7 significant digits (all real forms)."""
-    missing = [v for v in values if v not in _SNAPPED]
-    if missing:
-        if len(_SNAPPED) > _SNAP_CACHE:
-            _SNAPPED.clear()
-        snapped = np.asarray(missing, dtype=np.float32).astype(str).astype(np.float64)
-        _SNAPPED.update(zip(missing, snapped.tolist(), strict=True))
-    return [_SNAPPED[v] for v in values]
-
-
-# float32 value → its snapped double: a page repeats its coordinates (every cell edge is
-# met many times), and numpy's conversion costs more per call than per value
-_SNAPPED: dict[float, float] = {}
-_SNAP_CACHE = 200_000
-
-
-def _mult(m1: Matrix, m0: Matrix) -> Matrix:
-    """m1 then m0 (pdfminer.utils.mult_matrix)."""
-    a1, b1, c1, d1, e1, f1 = m1
-    a0, b0, c0, d0, e0, f0 = m0
-    return (
-        a0 * a1 + c0 * b1,
-        b0 * a1 + d0 * b1,
-        a0 * c1 + c0 * d1,
-        b0 * c1 + d0 * d1,
-        a0 * e1 + c0 * f1 + e0,
-        b0 * e1 + d0 * f1 + f0,
-    )
-
-
-def _apply(m: Matrix, x: float, y: float) -> tuple[float, float]:
-    """pdfminer.utils.apply_matrix_pt."""
-    a, b, c, d, e, f = m
-    return a * x + c * y + e, b * x + d * y + f
-
+from perfaudit.extract.pdfium_paths import _object_matrix, _path_objects, _path_style
+from perfaudit.extract.pdfium_stream import (  # noqa: F401
+    check_contents,
+    check_ctm,
+    check_page,
+    check_text_agrees,
+    rect_operands,
+)
 
 # FPDFText_GetTextObject returning the address as an int (a key per character, no cast)
 _TEXT_OBJECT_ADDRESS = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int)(
     ctypes.cast(pdfium_c.FPDFText_GetTextObject, ctypes.c_void_p).value
 )
-
-
-def _handle(ptr: Any) -> int:
-    return ctypes.cast(ptr, ctypes.c_void_p).value or 0
-
-
-# ------------------------------------------------------------------ paths ---
-
-
-def _object_matrix(obj: Any) -> Matrix:
-    m = pdfium_c.FS_MATRIX()
-    if not pdfium_c.FPDFPageObj_GetMatrix(obj, m):
-        raise Fallback("pdfium error", "object matrix")
-    a, b, c, d, e, f = _snap([m.a, m.b, m.c, m.d, m.e, m.f])
-    return (a, b, c, d, e, f)
-
-
-def _segments(
-    path: Any, rects: dict[tuple[float, ...], tuple[float, ...]]
-) -> list[tuple[str, float, float]]:
-    """The path as pdfminer's operators: ('m'|'l'|'c'|'h', x, y), untransformed.
-
-    A Bézier curve is three PDFium segments; pdfminer keeps its end point only. PDFium
-    marks a closed subpath on its last point (having drawn the line back to the start
-    itself, which pdfminer's 'h' also implies)."""
-    count = pdfium_c.FPDFPath_CountSegments(path)
-    kinds, xs, ys, closes = [], [], [], []
-    fx, fy = ctypes.c_float(), ctypes.c_float()
-    for i in range(count):
-        seg = pdfium_c.FPDFPath_GetPathSegment(path, i)
-        pdfium_c.FPDFPathSegment_GetPoint(seg, fx, fy)
-        kinds.append(pdfium_c.FPDFPathSegment_GetType(seg))
-        xs.append(fx.value)
-        ys.append(fy.value)
-        closes.append(bool(pdfium_c.FPDFPathSegment_GetClose(seg)))
-    exact = _rect_corners(kinds, xs, ys, closes, rects)
-    xs, ys = _snap(xs), _snap(ys)
-    if exact is not None:
-        (x0, y0, x1, y1) = exact
-        xs, ys = [x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0]
-    ops: list[tuple[str, float, float]] = []
-    bezier = 0
-    for kind, x, y, close in zip(kinds, xs, ys, closes, strict=True):
-        if kind == pdfium_c.FPDF_SEGMENT_BEZIERTO:
-            bezier += 1
-            if bezier % 3:
-                continue  # a control point
-            ops.append(("c", x, y))
-        elif kind == pdfium_c.FPDF_SEGMENT_MOVETO:
-            bezier = 0
-            ops.append(("m", x, y))
-        elif kind == pdfium_c.FPDF_SEGMENT_LINETO:
-            bezier = 0
-            ops.append(("l", x, y))
-        else:
-            raise Fallback("pdfium error", f"segment type {kind}")
-        if close:
-            ops.append(("h", 0.0, 0.0))
-    return ops
-
-
-def _rect_corners(
-    kinds: list[int],
-    xs: list[float],
-    ys: list[float],
-    closes: list[bool],
-    rects: dict[tuple[float, ...], tuple[float, ...]],
-) -> tuple[float, ...] | None:
-    """The exact corners of a path that is one `re` of the stream (PDFium added x + w in
-    float32; pdfminer adds the written numbers in double)."""
-    if len(kinds) != 5 or kinds[0] != pdfium_c.FPDF_SEGMENT_MOVETO or not closes[4]:
-        return None
-    if any(k != pdfium_c.FPDF_SEGMENT_LINETO for k in kinds[1:]):
-        return None
-    key = (xs[0], ys[0], xs[2], ys[2])
-    if (xs[1], ys[1], xs[3], ys[3], xs[4], ys[4]) != (xs[2], ys[0], xs[0], ys[2], xs[0], ys[0]):
-        return None
-    return rects.get(key)
-
-
-def _subpaths(ops: list[tuple[str, float, float]]) -> Iterator[list[tuple[str, float, float]]]:
-    """pdfminer's split: a path not starting with 'm' paints nothing; each 'm' starts a
-    subpath; an 'm' with nothing after it is dropped (the regex `m[^m]+`)."""
-    if not ops or ops[0][0] != "m":
-        return
-    current: list[tuple[str, float, float]] = []
-    for op in ops:
-        if op[0] == "m":
-            if len(current) > 1:
-                yield current
-            current = [op]
-        else:
-            current.append(op)
-    if len(current) > 1:
-        yield current
-
-
-def _path_objects(
-    path: Any, ctm: Matrix, rects: dict[tuple[float, ...], tuple[float, ...]]
-) -> Iterator[tuple[str, list]]:
-    """(kind, points in PDF space) of each subpath, as pdfminer's paint_path classifies it."""
-    for sub in _subpaths(_segments(path, rects)):
-        start = (sub[0][1], sub[0][2])
-        shape = "".join(op for op, _, _ in sub)
-        pts = [_apply(ctm, *(start if op == "h" else (x, y))) for op, x, y in sub]
-        if len(shape) > 3 and shape[-2:] == "lh" and pts[-2] == pts[0]:
-            shape = shape[:-2] + "h"
-            pts.pop()
-        if shape in ("mlh", "ml"):
-            yield "line", pts[:2]
-        elif shape in ("mlllh", "mllll"):
-            (x0, y0), (x1, y1), (x2, y2), (x3, y3), _ = pts
-            closed = pts[0] == pts[4]
-            square = (x0 == x1 and y1 == y2 and x2 == x3 and y3 == y0) or (
-                y0 == y1 and x1 == x2 and y2 == y3 and x3 == x0
-            )
-            if closed and square:
-                (rx0, ry0), (rx1, ry1) = pts[0], pts[2]
-                yield "rect", [(rx0, ry0), (rx1, ry0), (rx1, ry1), (rx0, ry1)]
-            else:
-                yield "curve", pts
-        else:
-            yield "curve", pts
-
-
-def _path_style(path: Any) -> dict[str, Any]:
-    fill, stroke = ctypes.c_int(), ctypes.c_int()
-    pdfium_c.FPDFPath_GetDrawMode(path, fill, stroke)
-    width = ctypes.c_float()
-    pdfium_c.FPDFPageObj_GetStrokeWidth(path, width)
-    return {
-        "linewidth": _snap([width.value])[0],
-        "stroke": bool(stroke.value),
-        "fill": fill.value != pdfium_c.FPDF_FILLMODE_NONE,
-        "evenodd": fill.value == pdfium_c.FPDF_FILLMODE_ALTERNATE,
-    }
 
 
 # ------------------------------------------------------------------ chars ---
@@ -656,111 +457,6 @@ def _page_text(textpage: Any, n: int) -> str | None:
     )
     text = buf.raw[: max(0, got - 1) * 2].decode("utf-16-le", "replace")
     return text if len(text) == n else None
-
-
-def check_page(page: Page) -> None:
-    """Reasons known from pdfplumber's page attributes alone (nothing parsed)."""
-    if page.rotation:
-        raise Fallback("rotated page", str(page.rotation))
-    if page.mediabox[0] != 0 or page.mediabox[1] != 0:
-        raise Fallback("mediabox offset", str(page.mediabox))
-
-
-def check_contents(page: Page) -> bytes:
-    """The page's content streams decode as pdfminer decodes them (zlib: cheap), and the
-    transformations they set survive PDFium's float32.
-
-    PDFium reads past a damaged stream (a bad LZW code, cut Flate data) where pdfminer
-    raises, and the file is then reported CORRUPT (extract/document.py): such a page goes
-    to pdfminer so that the report stays the same."""
-    try:
-        streams = page.page_obj.contents or []
-        data = b"\n".join(
-            (stream.resolve() if hasattr(stream, "resolve") else stream).get_data()
-            for stream in streams
-        )
-    except Exception as exc:
-        raise Fallback("content stream", f"{type(exc).__name__}: {exc}") from None
-    check_ctm(data)
-    return data
-
-
-# a text-showing operator (Tj, TJ, ', ") standing as a token
-_SHOW = re.compile(rb"(?<![^\s\])>])(?:TJ|Tj|'|\")(?![^\s\[\]()<>/{}%])")
-
-
-def check_text_agrees(data: bytes, has_chars: bool) -> None:
-    """Both parsers see text, or neither: a stream whose /Length is wrong is cut short by
-    pdfminer and read to its end by PDFium; a font PDFium cannot load shows nothing."""
-    shows = bool(_SHOW.search(data))
-    if has_chars and not shows and b"Do" not in data:
-        raise Fallback("content stream", "PDFium shows text pdfminer's stream does not")
-    if shows and not has_chars:
-        raise Fallback("content stream", "the stream shows text PDFium did not read")
-
-
-# q, Q, cm and re standing as tokens; their operands are the tokens before them
-_OPERATOR = re.compile(rb"(?<![^\s\])>])(cm|re|q|Q)(?![^\s\[\]()<>/{}%])")
-
-
-def _operators(data: bytes) -> Iterator[tuple[bytes, list[float] | None]]:
-    """(operator, its numbers; None if they do not parse) for each q, Q, cm, re: one
-    regular-expression scan, the operands read back from just before each operator."""
-    for match in _OPERATOR.finditer(data):
-        op = match.group(1)
-        count = {b"cm": 6, b"re": 4}.get(op, 0)
-        if not count:
-            yield op, []
-            continue
-        tokens = data[max(0, match.start() - 48 * count) : match.start()].split()[-count:]
-        try:
-            numbers = [float(t) for t in tokens]
-        except ValueError:
-            numbers = None
-        yield op, numbers if numbers is not None and len(numbers) == count else None
-
-
-def rect_operands(data: bytes) -> dict[tuple[float, ...], tuple[float, ...]]:
-    """`x y w h re` of the stream, keyed as PDFium holds the rectangle's corners (float32:
-    x, y, x + w, y + h added in float32) → the corners pdfminer computes (in double)."""
-    out: dict[tuple[float, ...], tuple[float, ...]] = {}
-    for op, numbers in _operators(data):
-        if op != b"re" or numbers is None:
-            continue
-        x, y, w, h = numbers
-        fx, fy, fw, fh = np.asarray(numbers, dtype=np.float32)
-        key = tuple(float(v) for v in (fx, fy, fx + fw, fy + fh))
-        out[key] = (x, y, x + w, y + h)
-    return out
-
-
-def check_ctm(data: bytes) -> None:
-    """Every transformation the stream sets (pdfminer multiplies `cm`s in double precision)
-    is a float32 number PDFium holds exactly.
-
-    Chromium scales by `.23999999` then `3.125`: pdfminer's CTM is 0.74999996875, PDFium's
-    0.75, and a cell edge at 68.5 lands on 51.374998 in one and 51.375 in the other, which
-    round apart. Such a page goes to pdfminer. (`q`/`Q`/`cm` are found by a regular
-    expression; a string that holds them only adds CTMs to check.)"""
-    stack: list[Matrix] = []
-    ctm = _IDENTITY
-    for op, numbers in _operators(data):
-        if op == b"q":
-            stack.append(ctm)
-        elif op == b"Q":
-            ctm = stack.pop() if stack else ctm
-        elif op == b"cm":
-            if numbers is None:
-                raise Fallback("precision", "a cm whose operands do not parse")
-            a, b, c, d, e, f = numbers
-            scaled = (a, b, c, d) != (1.0, 0.0, 0.0, 1.0)
-            ctm = _mult((a, b, c, d, e, f), ctm)
-            if not scaled:
-                continue  # a translation leaves the scale as it was (and was checked)
-            # the scale and rotation only: a translation's float32 error is the same as any
-            # position's, and positions round alike (tests/test_pdfium_page.py)
-            if _snap(list(ctm[:4])) != list(ctm[:4]):
-                raise Fallback("precision", f"CTM {ctm}")
 
 
 def read_objects(page: Page, pdfium_page: pypdfium2.PdfPage) -> dict[str, list[Obj]]:

@@ -16,7 +16,7 @@ import pypdfium2
 import pytest
 from pdfminer.pdftypes import PDFStream
 
-from perfaudit.extract import pdfium_page
+from perfaudit.extract import pdfium_stream
 from perfaudit.extract.document import ReadError, read_document
 from perfaudit.extract.pdfium_page import Fallback, check_ctm, read_objects, use_pdfium
 from perfaudit.extract.textlayer import TextLayerSettings
@@ -121,7 +121,7 @@ def test_type3_fonts_and_radicals_read_through_pdfium(monkeypatch) -> None:
     """Chromium prints CJK text with Type3 fonts whose ToUnicode names radicals (`⾦`), and
     scales by a CTM float32 cannot hold (so in production the page is pdfminer's). With the
     precision check off, PDFium's characters are pdfminer's, radicals put back."""
-    monkeypatch.setattr(pdfium_page, "check_ctm", lambda data: None)
+    monkeypatch.setattr(pdfium_stream, "check_ctm", lambda data: None)
     radicals = 0
     for reason, objects, reference in _pages(SAMPLES / "producers" / "chromium_seed1.pdf"):
         assert reason is None
