@@ -12,7 +12,9 @@ hash differs, then times `perfaudit run` as a subprocess:
 For each local run it reports the driver's peak RSS (getrusage of the process that
 runs the CLI's main()) and the largest worker's (os.wait4's rusage of every forked
 worker, recorded by wrapping executors.reap in the benchmark, never in perfaudit),
-and the size of report.html (or of report/ when the report was split per unit).
+the CPU seconds of the driver and of its children (workers, report writer: getrusage,
+so a loaded machine inflates wall time but hardly these), and the size of report.html
+(or of report/ when the report was split per unit).
 `--sources seeds` cycles through the one-form seed PDFs and samples/errors/ only
 (1-2 pages each): the big-inbox measure (`--files 20000 --sources seeds --no-dask`).
 
@@ -66,9 +68,11 @@ def reap(child, block):
 ex.reap = reap
 from perfaudit.pipeline.cli import main
 code = main(sys.argv[1:])
+me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
 with open(os.environ["PERFAUDIT_BENCH_RSS"], "w") as fh:
-    json.dump({"driver_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-               "worker_kb": max(workers, default=0), "workers": len(workers)}, fh)
+    json.dump({"driver_kb": me.ru_maxrss, "worker_kb": max(workers, default=0),
+               "workers": len(workers), "driver_cpu": me.ru_utime + me.ru_stime,
+               "children_cpu": kids.ru_utime + kids.ru_stime}, fh)
 sys.exit(code)
 """
 
@@ -98,6 +102,8 @@ class Run:
     driver_mb: float = 0.0
     worker_mb: float = 0.0
     report: str = ""
+    driver_cpu: float = 0.0  # CPU seconds of the driver itself (user + system) ...
+    children_cpu: float = 0.0  # ... and of its workers and report writer: load-independent
 
 
 def timed_run(inbox: Path, out: Path, *extra: str) -> Run:
@@ -118,6 +124,8 @@ def timed_run(inbox: Path, out: Path, *extra: str) -> Run:
         peaks = json.loads(rss.read_text())
         run.driver_mb = peaks["driver_kb"] / 1024
         run.worker_mb = peaks["worker_kb"] / 1024
+        run.driver_cpu = peaks.get("driver_cpu", 0.0)
+        run.children_cpu = peaks.get("children_cpu", 0.0)
     run.report = report_size(out)
     return run
 
@@ -211,14 +219,16 @@ def main() -> int:
         shutil.rmtree(inbox)
 
     table = [
-        "| run | files | seconds | files/min | driver peak RSS | largest worker RSS | report | note |",
-        "|---|---:|---:|---:|---:|---:|---|---|",
+        "| run | files | seconds | files/min | driver peak RSS | largest worker RSS "
+        "| driver CPU | workers + report CPU | report | note |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for name, run, note in rows:
         worker = f"{run.worker_mb:.0f} MB" if run.worker_mb else "–"
         table.append(
             f"| {name} | {args.files} | {run.seconds:.1f} | {args.files / run.seconds * 60:.0f} "
-            f"| {run.driver_mb:.0f} MB | {worker} | {run.report} | {note} |"
+            f"| {run.driver_mb:.0f} MB | {worker} | {run.driver_cpu:.1f} s "
+            f"| {run.children_cpu:.1f} s | {run.report} | {note} |"
         )
     what = "seed PDFs and samples/errors/" if args.sources == "seeds" else "samples/*.pdf"
     text = "\n".join(

@@ -2,13 +2,13 @@
 
 The steps are small pure functions, as in pdfplumber's table.py:
 ink mask (imageprep.py: colours separated, binarized, deskewed) → ruling-line
-masks → line positions (edges) →
+masks (rulemasks.py) → line positions (edges) →
 present/absent segments between intersections → cells (merged where a segment
 is missing) → tables. Nothing here knows about OCR or PDF points; positions are
 pixels of the (deskewed, upright) image.
 
-Sizes are given in PDF points and turned into pixels with `scale` (px per pt),
-so the same settings work on a 150 dpi and a 300 dpi scan.
+Sizes are given in PDF points (gridsettings.py) and turned into pixels with
+`scale` (px per pt), so the same settings work on a 150 dpi and a 300 dpi scan.
 """
 
 from __future__ import annotations
@@ -18,31 +18,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from perfaudit.extract.gridsettings import DEFAULT, GridSettings, px
+from perfaudit.extract.rulemasks import crossed_share, line_masks
+
 PxBox = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels, x1/y1 exclusive
-
-
-@dataclass(frozen=True)
-class GridSettings:
-    """Lengths in PDF points (converted with the page's scale)."""
-
-    # A ruling must be longer than any stroke of 10.5 pt text: CJK strokes reach ~1 em,
-    # a doubled dash `——` 2 em, so horizontal rules need 24 pt, vertical ones 11 pt
-    # (the shortest rows of these forms are 14 pt tall).
-    min_h_line: float = 24.0
-    min_v_line: float = 11.0
-    min_fill: float = 0.9  # share of ink along a run for it to be a rule (breaks in thin rules)
-    merge_dist: float = 4.0  # rules closer than this are one (double borders)
-    min_coverage: float = 0.7  # share of a segment a ruling must cover to be present
-    min_table: float = 60.0  # a table is at least this wide and tall
-    max_skew: float = 2.5  # degrees searched by deskew_angle
-    min_speck: float = 0.6  # ink components smaller than this many pt² are noise
-    # a dot up to this many pt² with no text within `lone_dist` pt is a speck (fax noise);
-    # a decimal point or a 、 sits next to its text
-    lone_speck: float = 3.0
-    lone_dist: float = 3.0
-
-
-DEFAULT = GridSettings()
 
 
 @dataclass(frozen=True)
@@ -69,39 +48,7 @@ class Table:
         return (self.xs[0], self.ys[0], self.xs[-1], self.ys[-1])
 
 
-def px(points: float, scale: float) -> int:
-    return max(1, round(points * scale))
-
-
-# ------------------------------------------------------------ rules/edges ---
-
-
-def soft_runs(ink: np.ndarray, length: int, horizontal: bool, fill: float) -> np.ndarray:
-    """Pixels on a straight run of `length` that is at least `fill` ink.
-
-    An opening would demand every pixel of the run, so one JPEG-eaten pixel
-    breaks a thin rule; a box filter tolerates small breaks and still rejects
-    text, whose strokes are shorter than `length`.
-    """
-    ksize = (length, 1) if horizontal else (1, length)
-    density = cv2.blur(ink, ksize, borderType=cv2.BORDER_CONSTANT)  # mean of 0/255, in uint8
-    _, seeds = cv2.threshold(density, fill * 255 - 0.5, 255, cv2.THRESH_BINARY)
-    return cv2.dilate(seeds, np.ones(ksize[::-1], np.uint8))
-
-
-def line_masks(
-    ink: np.ndarray, scale: float, settings: GridSettings = DEFAULT
-) -> tuple[np.ndarray, np.ndarray]:
-    """Horizontal and vertical ruling masks: ink runs longer than any text stroke.
-
-    Vertical rules are looked for after the horizontal ones are cut out, so a
-    glyph stroke that touches the rule above it cannot pass for a vertical rule.
-    """
-    h_mask = soft_runs(ink, px(settings.min_h_line, scale), True, settings.min_fill)
-    cut = cv2.dilate(h_mask, np.ones((3, 3), np.uint8))
-    v_src = cv2.bitwise_and(ink, cv2.bitwise_not(cut))
-    v_mask = soft_runs(v_src, px(settings.min_v_line, scale), False, settings.min_fill)
-    return h_mask, v_mask
+# ------------------------------------------------------------------ edges ---
 
 
 def rule_positions(mask: np.ndarray, axis: int, min_len: int, merge: int) -> list[tuple[int, int]]:
@@ -140,25 +87,45 @@ def segments(
     x_bands: list[tuple[int, int]],
     y_bands: list[tuple[int, int]],
     min_coverage: float = DEFAULT.min_coverage,
+    ink: np.ndarray | None = None,
+    max_crossed: float = DEFAULT.max_crossed,
+    end_gap: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Which grid segments carry a rule.
 
     Returns (h_present[len(ys), len(xs)-1], v_present[len(ys)-1, len(xs)]):
     the horizontal segment on rule i between columns j, j+1, and the vertical
     segment on rule j between rows i, i+1. The spans exclude the crossing rules
-    themselves, which would count as coverage.
+    themselves, which would count as coverage. With `ink`, a horizontal segment
+    that glyphs cross (crossed_share) is text, not a rule. With `end_gap`, a
+    vertical segment must also reach within `end_gap` px of both rules it joins:
+    the steep stroke of a signature across a cell covers most of the row but
+    stops short of its rules.
     """
     h_present = np.zeros((len(y_bands), max(len(x_bands) - 1, 0)), bool)
     v_present = np.zeros((max(len(y_bands) - 1, 0), len(x_bands)), bool)
     for i, yb in enumerate(y_bands):
         for j in range(len(x_bands) - 1):
             lo, hi = x_bands[j][1] + 1, x_bands[j + 1][0]
-            h_present[i, j] = segment_coverage(h_mask, yb, lo, hi, 1) >= min_coverage
+            present = segment_coverage(h_mask, yb, lo, hi, 1) >= min_coverage
+            if present and ink is not None:
+                present = crossed_share(ink, yb, lo, hi) <= max_crossed
+            h_present[i, j] = present
     for j, xb in enumerate(x_bands):
         for i in range(len(y_bands) - 1):
             lo, hi = y_bands[i][1] + 1, y_bands[i + 1][0]
-            v_present[i, j] = segment_coverage(v_mask, xb, lo, hi, 0) >= min_coverage
+            present = segment_coverage(v_mask, xb, lo, hi, 0) >= min_coverage
+            if present and end_gap is not None:
+                present = reaches_ends(v_mask, xb, lo, hi, end_gap)
+            v_present[i, j] = present
     return h_present, v_present
+
+
+def reaches_ends(mask: np.ndarray, band: tuple[int, int], lo: int, hi: int, gap: int) -> bool:
+    """Whether a vertical rule in columns `band` has pixels in the first and the last
+    `gap` rows of lo..hi (it meets the rules above and below)."""
+    strip = (mask[lo:hi, band[0] : band[1] + 1] > 0).any(axis=1)
+    return bool(strip[:gap].any() and strip[-gap:].any()) if len(strip) else False
 
 
 # ------------------------------------------------------------------ cells ---
@@ -252,16 +219,26 @@ def table_in(
     region: PxBox,
     scale: float,
     settings: GridSettings = DEFAULT,
+    ink: np.ndarray | None = None,
 ) -> Table | None:
-    """The grid of one table region: rules → segments → merged cells."""
+    """The grid of one table region: rules → segments → merged cells.
+
+    `ink` (the mask the rules came from) lets segments() tell a rule from a line
+    of small text whose strokes merged into a run.
+    """
     x0, y0, x1, y1 = region
     h_sub, v_sub = h_mask[y0:y1, x0:x1], v_mask[y0:y1, x0:x1]
+    ink_sub = None if ink is None else ink[y0:y1, x0:x1]
+    crossed = settings.max_crossed
+    end_gap = 2 + px(settings.end_reach, scale)
     merge = px(settings.merge_dist, scale)
     y_bands = rule_positions(h_sub, 1, px(settings.min_h_line, scale), merge)
-    x_bands = rule_positions(v_sub, 0, px(settings.min_v_line, scale), merge)
+    x_bands = rule_positions(v_sub, 0, px(settings.min_bridge, scale), merge)
     if len(x_bands) < 2 or len(y_bands) < 2:
         return None
-    h_present, v_present = segments(h_sub, v_sub, x_bands, y_bands, settings.min_coverage)
+    h_present, v_present = segments(
+        h_sub, v_sub, x_bands, y_bands, settings.min_coverage, ink_sub, crossed, end_gap
+    )
     # A band where no segment is a rule was a run of text strokes: drop it, measure again.
     keep_y = [i for i in range(len(y_bands)) if h_present[i].any()]
     keep_x = [j for j in range(len(x_bands)) if v_present[:, j].any()]
@@ -270,7 +247,9 @@ def table_in(
         x_bands = [x_bands[j] for j in keep_x]
         if len(x_bands) < 2 or len(y_bands) < 2:
             return None
-        h_present, v_present = segments(h_sub, v_sub, x_bands, y_bands, settings.min_coverage)
+        h_present, v_present = segments(
+            h_sub, v_sub, x_bands, y_bands, settings.min_coverage, ink_sub, crossed, end_gap
+        )
     xs = [_centre(b) + x0 for b in x_bands]
     ys = [_centre(b) + y0 for b in y_bands]
     cells = merge_cells(xs, ys, h_present, v_present)
@@ -282,10 +261,29 @@ def find_tables(ink: np.ndarray, scale: float, settings: GridSettings = DEFAULT)
     h_mask, v_mask = line_masks(ink, scale, settings)
     tables = []
     for region in table_regions(h_mask, v_mask, scale, settings):
-        table = table_in(h_mask, v_mask, region, scale, settings)
+        table = table_in(h_mask, v_mask, region, scale, settings, ink)
         if table is not None and table.cells:
             tables.append(table)
     return tables
+
+
+def rule_zone(tables: list[Table], shape: tuple[int, ...], reach: int) -> np.ndarray:
+    """Pixels within `reach` of a cell's edge: where the tables' rules run.
+
+    Built from the cells, not from every rule position across the table, so a
+    merged cell's text that lies on the line of a rule beside it (a label
+    centred in a cell six rows tall) is not taken for that rule.
+    """
+    zone = np.zeros(shape[:2], np.uint8)
+    for table in tables:
+        for cell in table.cells:
+            x0, y0, x1, y1 = cell.box
+            top, left = max(0, y0 - reach), max(0, x0 - reach)
+            zone[top : y0 + reach + 1, left : x1 + reach + 1] = 255
+            zone[max(0, y1 - reach) : y1 + reach + 1, left : x1 + reach + 1] = 255
+            zone[top : y1 + reach + 1, left : x0 + reach + 1] = 255
+            zone[top : y1 + reach + 1, max(0, x1 - reach) : x1 + reach + 1] = 255
+    return zone
 
 
 def rows_of(table: Table) -> list[list[Cell]]:

@@ -167,3 +167,67 @@ def rotate(image: np.ndarray, angle: float) -> np.ndarray:
 def rotate_quarter(image: np.ndarray, quarters: int) -> np.ndarray:
     """Rotate by quarters × 90° counter-clockwise (lossless)."""
     return np.ascontiguousarray(np.rot90(image, quarters % 4))
+
+
+# ------------------------------------------------------------- pen strokes ---
+
+PEN_MIN_PT = 14.0  # a component this long (either side) is no glyph of body text (≤ 12 pt)
+# ink share of its bounding box: a scribble's piece fills ≤ 0.27 (stamps family), a glyph
+# or a run of touching glyphs ≥ 0.33 (every other family, 150–300 dpi)
+PEN_MAX_FILL = 0.28
+PEN_NEAR_PT = 1.0  # a piece this close to a glyph crosses the text: kept
+PEN_GLYPH_PT = 3.0  # ...a glyph: not sparse, this long; smaller bits are the stroke's own crumbs
+
+
+def pen_strokes(
+    ink: np.ndarray, scale: float, boxes: list[tuple[int, int, int, int]]
+) -> np.ndarray:
+    """Mask of line drawings inside `boxes` (the tables): signatures, flourishes, seal rings.
+
+    A glyph, even a dash `——` or a run of touching glyphs, is compact or fills
+    its box; a pen stroke's piece is a thin curve whose box, larger than any
+    character of body text, it hardly fills. Judged on the text ink (rules
+    removed), so a stroke comes in the pieces the cell rules cut it into; the
+    smaller pieces next to a long one go with it. A piece within PEN_NEAR_PT
+    of a glyph (a component that is neither sparse nor a crumb) is kept: it
+    crosses the text, and the recognizer's low score on it tells the doubt.
+    The caller doubts the cells it took ink from (a stroke joined to a glyph
+    takes that glyph with it).
+    """
+    inside = np.zeros_like(ink)
+    for x0, y0, x1, y1 in boxes:
+        inside[y0:y1, x0:x1] = 255
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink & inside, connectivity=8)
+    w, h = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    sparse = stats[:, cv2.CC_STAT_AREA] < PEN_MAX_FILL * w.astype(np.int64) * h
+    sparse[0] = False
+    pen = sparse & (np.maximum(w, h) >= PEN_MIN_PT * scale)
+    glyph = ~sparse & (np.maximum(w, h) >= PEN_GLYPH_PT * scale)
+    glyph[0] = False
+    d = px(PEN_NEAR_PT, scale)
+    kernel = np.ones((2 * d + 1, 2 * d + 1), np.uint8)
+    keep = np.zeros(n, bool)
+    for k in np.flatnonzero(pen):
+        x, y, bw, bh = (int(v) for v in stats[k, :4])
+        x0, y0 = max(0, x - d), max(0, y - d)
+        sub = labels[y0 : y + bh + d, x0 : x + bw + d]
+        around = np.unique(sub[cv2.dilate((sub == k).astype(np.uint8), kernel) > 0])
+        around = around[around > 0]
+        if glyph[around].any():
+            continue  # it touches text: keep it, let the recognizer's score tell
+        keep[around] = True  # with the smaller pieces of the same stroke
+    out = np.zeros_like(ink)
+    out[keep[labels]] = 255
+    return out
+
+
+def without_pen(
+    text_ink: np.ndarray, clean: np.ndarray, boxes: list[tuple[int, int, int, int]], scale: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Text ink and crop image with pen strokes removed, and the strokes' mask."""
+    struck = pen_strokes(text_ink, scale, boxes)
+    if not struck.any():
+        return text_ink, clean, struck
+    clean = clean.copy()
+    clean[struck > 0] = 255
+    return cv2.bitwise_and(text_ink, cv2.bitwise_not(struck)), clean, struck

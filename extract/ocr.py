@@ -34,6 +34,8 @@ PROBE_CELLS = 6  # cells read to tell the page's orientation
 UPRIGHT_SCORE = 0.85  # mean probe score above which the page is taken as upright
 BODY_PT = 10.5  # 五号, the usual body size, when a page gives nothing to measure
 DASH_SCORE = 0.95  # a lone dash placeholder, identified by its width
+KEEP_SHARE = 0.8  # the careful reading replaces the fast one only if it is about as long
+STRUCK_SCORE = 0.8  # a cell a pen stroke was removed from: below the policy's 0.85
 # rule pixels are removed this close (pt) to a table's rule positions only: the long
 # vertical stroke of 中 or 十 passes the rule test too and must stay in its cell
 RULE_BAND_PT = 2.5
@@ -53,6 +55,7 @@ class PreparedPage:
     scale: float  # px per PDF point
     angle: float  # deskew applied, degrees
     quarters: int  # quarter turns counter-clockwise applied to make it upright
+    struck: np.ndarray | None = None  # pen strokes removed from text_ink (imageprep.without_pen)
 
 
 def layers(gray: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray, list[grid.Table]]:
@@ -66,18 +69,11 @@ def layers(gray: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray, list
     h_mask, v_mask = grid.line_masks(ink, scale)
     tables = []
     for region in grid.table_regions(h_mask, v_mask, scale):
-        table = grid.table_in(h_mask, v_mask, region, scale)
+        table = grid.table_in(h_mask, v_mask, region, scale, ink=ink)
         if table is not None and table.cells:
             tables.append(table)
-    on_rules = np.zeros_like(ink)  # only the tables' ruling lines, not strokes that look alike
-    d = grid.px(RULE_BAND_PT, scale)
-    for table in tables:
-        x0, y0, x1, y1 = table.box
-        top, left = max(0, y0 - d), max(0, x0 - d)
-        for x in table.xs:
-            on_rules[top : y1 + d + 1, max(0, x - d) : x + d + 1] = 255
-        for y in table.ys:
-            on_rules[max(0, y - d) : y + d + 1, left : x1 + d + 1] = 255
+    # only the tables' ruling lines, not strokes that look alike
+    on_rules = grid.rule_zone(tables, ink.shape, grid.px(RULE_BAND_PT, scale))
     rules = cv2.dilate(h_mask | v_mask, np.ones((3, 3), np.uint8)) & on_rules
     text_ink = imageprep.drop_lone_specks(cv2.bitwise_and(ink, cv2.bitwise_not(rules)), scale)
     clean = gray.copy()
@@ -96,7 +92,8 @@ def prepare_page(image: np.ndarray, scale: float) -> PreparedPage:
     if quarters:
         gray = imageprep.rotate_quarter(gray, quarters)
         text_ink, clean, tables = layers(gray, scale)
-    return PreparedPage(gray, text_ink, clean, tables, scale, angle, quarters)
+    text_ink, clean, struck = imageprep.without_pen(text_ink, clean, [t.box for t in tables], scale)
+    return PreparedPage(gray, text_ink, clean, tables, scale, angle, quarters, struck)
 
 
 # ------------------------------------------------------------ orientation ---
@@ -271,11 +268,18 @@ def read_cells(prepared: PreparedPage, boxes: list[grid.PxBox]) -> list[tuple[st
         text, conf = results.get(k, ("", 0.0))
         if not (text and conf >= RETRY_SCORE) and not is_dash(text):
             careful = read_cell(prepared, boxes[k])
-            if careful[0] and (careful[1] > conf or not text):
+            # a reading that lost a line (the detector misses one at the crop's edge) does
+            # not win by its score: it is sure of less
+            whole = len(careful[0]) >= KEEP_SHARE * len(text)
+            if careful[0] and ((careful[1] > conf and whole) or not text):
                 text, conf = careful
         if is_dash(text):  # which dash is told by its printed width, not by the recognizer
             text, conf = placeholder(text, box[2] - box[0], em), max(conf, DASH_SCORE)
         results[k] = (text, conf)
+    for k, box in enumerate(boxes):  # a pen stroke was taken out: what it hid is a doubt
+        if prepared.struck is not None and _sub(prepared.struck, inset(box, scale)).any():
+            text, conf = results.get(k, ("", 1.0))
+            results[k] = (text, min(conf, STRUCK_SCORE))
     return [results.get(k, ("", 1.0)) for k in range(len(boxes))]
 
 

@@ -30,18 +30,12 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
-from perfaudit.model import BBox, Cell, Doubt, Form, Located, RawDocument, Row
-from perfaudit.normalize.layouts import DEFAULT, load_templates
+from perfaudit.model import BBox, Cell, Doubt, Form, RawDocument, Row
+from perfaudit.normalize.selfvocab import VocabularyChecks
 from perfaudit.normalize.values import (
-    is_known_unit,
-    normalize_unit,
-    parse_value,
     to_number,
-    unit_glyphs,
-    unit_spellings_near,
 )
 from perfaudit.normalize.vocabulary import fold
 
@@ -113,7 +107,9 @@ def looks_alike(read: float | None, implied: float, max_edits: int) -> bool:
     return read is None or Levenshtein.distance(fmt(read), fmt(implied)) <= max_edits
 
 
-class FormCheck:
+class FormCheck(VocabularyChecks):
+    """The checks of one OCR'd form; the vocabulary's (selfvocab.py) come with it."""
+
     def __init__(self, form: Form, rows: list[Row], reader) -> None:
         self.form = form
         self.rows = rows
@@ -132,6 +128,7 @@ class FormCheck:
         self.check_grade()
         self.check_signs()
         self.recover_header_fields()
+        self.recover_goals()
 
     # ---------------------------------------------------------- locating --
 
@@ -383,103 +380,3 @@ class FormCheck:
                 value = getattr(ind, field)
                 if value is not None and value < 0:
                     self.form.doubts.append(Doubt(field, fmt(value), min(ind.confidence, 0.5), k))
-
-    # --------------------------------------------------------- vocabulary --
-
-    def recover_header_fields(self) -> None:
-        """A header label read a character off (`项日名称`) still names its field.
-
-        Only for a field the form lacks, only a label of the same length as a
-        known one and at most one character different; the value is the cell
-        after it, with the label cell's confidence lowered to the match.
-        """
-        vocab = load_templates().get(self.form.template or DEFAULT) or load_templates()[DEFAULT]
-        labels = vocab.field_index  # the labels of the form's own template
-        missing = [f for f in ("project", "department", "unit") if getattr(self.form, f) is None]
-        page = min(self.form.ocr_pages, default=None)
-        if not missing or page is None:
-            return
-        for row in self.rows:
-            if row.page != page:
-                continue
-            for i, cell in enumerate(row.cells[:-1]):
-                key = fold(cell.text)
-                for label, name in labels.items():
-                    if name not in missing or len(label) != len(key):
-                        continue
-                    if Levenshtein.distance(key, label) != 1:
-                        continue
-                    value = row.cells[i + 1].text.strip()
-                    if value and fold(value) not in labels:
-                        setattr(self.form, name, value)
-                        conf = min(cell.confidence, 1 - 1 / len(label))
-                        self.form.where[name] = Located(cell.page, cell.bbox, conf)
-                        missing.remove(name)
-                    break
-
-    def correct_tiers(self) -> None:
-        """An actual a character off one of the tier phrases is that phrase."""
-        phrases = self.cfg.tier_phrases
-        for ind in self.form.indicators:
-            text = fold(ind.actual)
-            if not text or text in phrases or ind.confidence >= 1.0:
-                continue
-            best = process.extractOne(text, phrases, scorer=fuzz.ratio)
-            if best is None or best[1] < self.cfg.tier_min_ratio:
-                continue
-            phrase = best[0]
-            if ("未" in text) != ("未" in phrase) or ("部分" in text) != ("部分" in phrase):
-                continue  # never turn one tier into another
-            ind.actual = phrase
-            ind.actual_parsed = parse_value(phrase)
-            ind.confidence = min(ind.confidence, best[1] / 100)
-
-    def correct_units(self) -> None:
-        """A unit read a glyph off (`88.00(分比)`, `6.00(万心)`) is the unit the other value of
-        its row prints, when that unit is one edit away and the reading could not be printed
-        as such (a glyph dropped, or one no unit uses); the confidence drops to the match."""
-        for k, ind in enumerate(self.form.indicators):
-            if ind.confidence >= 1.0:
-                continue
-            for field, other in (("target", "actual"), ("actual", "target")):
-                pv, ov = getattr(ind, f"{field}_parsed"), getattr(ind, f"{other}_parsed")
-                if pv is None or ov is None or not pv.unit or not ov.unit:
-                    continue
-                want = normalize_unit(ov.unit)
-                if is_known_unit(pv.unit) or not is_known_unit(want):
-                    continue
-                near = unit_spellings_near(pv.unit, want, self.cfg.unit_max_edits)
-                text = getattr(ind, field)
-                if not near or pv.unit not in text:
-                    continue
-                conf = fuzz.ratio(pv.unit, near[0]) / 100
-                if len(near[0]) == len(pv.unit) and set(pv.unit) <= unit_glyphs():
-                    # a glyph swapped for one units use (`课次` for 课时) may be printed so:
-                    # not repaired, only doubted (a unit mismatch on it is `review`)
-                    self.form.doubts.append(Doubt(field, text, min(ind.confidence, conf), k))
-                    continue
-                head, _, tail = text.rpartition(pv.unit)
-                fixed = head + near[0] + tail
-                setattr(ind, field, fixed)
-                setattr(ind, f"{field}_parsed", parse_value(fixed))
-                ind.confidence = min(ind.confidence, conf)
-                self.form.doubts.append(Doubt(field, fixed, ind.confidence, k))
-
-    def check_grade(self) -> None:
-        """The grade is one of 优良中差: re-read a grade cell that is not."""
-        where = self.form.where.get("grade")
-        grades = self.cfg.grades
-        if where is None or (self.form.grade or "") in grades:
-            return
-        cells = [
-            c for c in self.row_cells(where.page, where.bbox) if c.bbox[0] >= where.bbox[2] - 1
-        ]
-        if self.reader is not None and cells:
-            for text, score in self.reader(cells[0].page, cells[0].bbox, False):
-                if fold(text) in grades:
-                    self.form.grade = fold(text)
-                    where.confidence = min(where.confidence, score)
-                    return
-        conf = cells[0].confidence if cells else where.confidence
-        if conf < 1.0:  # ink that would not read (a cell with no ink is sure to be empty)
-            self.form.doubts.append(Doubt("grade", self.form.grade or "", conf))

@@ -18,6 +18,7 @@ import csv
 import hashlib
 import json
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -67,14 +68,25 @@ def finding_key(finding: Finding, year: int | None) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:16]
 
 
-def assign_keys(findings: list[Finding], forms: list[Form]) -> None:
-    """Give every finding its key; the rare same-key pair gets `~2`, `~3` in list order."""
+def assign_keys(
+    findings: list[Finding], forms: list[Form], count: Callable[[str], int] | None = None
+) -> None:
+    """Give every finding its key; the rare same-key pair gets `~2`, `~3` in list order.
+
+    `count(key)` says how many times a key has been given, this time included (the nightly
+    job counts in its spill, across the files it gives keys to one by one)."""
     years = {(f.source.file, f.index): f.year for f in forms}
     seen: dict[str, int] = {}
+
+    def in_memory(key: str) -> int:
+        seen[key] = seen.get(key, 0) + 1
+        return seen[key]
+
+    count = count or in_memory
     for finding in findings:
         key = finding_key(finding, years.get((finding.file, finding.form)))
-        seen[key] = seen.get(key, 0) + 1
-        finding.key = key if seen[key] == 1 else f"{key}~{seen[key]}"
+        n = count(key)
+        finding.key = key if n == 1 else f"{key}~{n}"
 
 
 # ------------------------------------------------------------- waivers ---
@@ -188,42 +200,59 @@ class Changes:
 
 def update_history(db: sqlite3.Connection, findings: list[Finding], now: str) -> Changes:
     """Record tonight's findings; mark each new or open; return what appeared and what went away."""
-    db.executescript(SCHEMA)
-    known = {
-        k: (first, resolved)
-        for k, first, resolved in db.execute(
-            "SELECT key, first_seen, resolved_at FROM findings_seen"
+    book = Book(db, now)
+    new = book.record(findings)
+    return Changes(new=new, resolved=book.finish(), day=book.today)
+
+
+class Book:
+    """Tonight's findings recorded as they come (file by file), then the ones gone since the
+    last run: update_history for a run that never holds all its findings at once."""
+
+    def __init__(self, db: sqlite3.Connection, now: str):
+        self.db, self.now, self.today = db, now, local_day(now)
+        db.executescript(SCHEMA)
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS tonight_keys (key TEXT PRIMARY KEY)")
+        db.execute("DELETE FROM temp.tonight_keys")
+        self.new = 0
+
+    def record(self, findings: list[Finding]) -> list[Finding]:
+        """Set each finding's first_seen and status (new / open); return the new ones."""
+        new = []
+        for f in findings:
+            row = self.db.execute(
+                "SELECT first_seen, resolved_at FROM findings_seen WHERE key = ?", (f.key,)
+            ).fetchone()
+            first, resolved = row if row is not None else (None, None)
+            if first is None or resolved is not None:  # never seen, or came back after being fixed
+                first = self.now
+                new.append(f)
+            # people think in nights: a finding is new on the (local) day it first appeared, so a
+            # second run the same morning writes the same files
+            f.first_seen = local_day(first)
+            if f.status != "waived":
+                f.status = "new" if f.first_seen == self.today else "open"
+            self.db.execute(
+                "INSERT OR REPLACE INTO findings_seen (key, first_seen, last_seen, resolved_at, row) VALUES (?,?,?,NULL,?)",
+                (f.key, first, self.now, _row_json(f)),
+            )
+            self.db.execute("INSERT OR IGNORE INTO temp.tonight_keys VALUES (?)", (f.key,))
+        self.new += len(new)
+        return new
+
+    def finish(self) -> list[dict]:
+        """Mark the findings not seen tonight resolved; return their stored rows."""
+        gone = self.db.execute(
+            "SELECT key, row FROM findings_seen WHERE resolved_at IS NULL"
+            " AND key NOT IN (SELECT key FROM temp.tonight_keys)"
+        ).fetchall()
+        self.db.executemany(
+            "UPDATE findings_seen SET resolved_at = ? WHERE key = ?",
+            [(self.now, k) for k, _ in gone],
         )
-    }
-    current = {f.key for f in findings}
-    today = local_day(now)
-    new = []
-    for f in findings:
-        first, resolved = known.get(f.key, (None, None))
-        if first is None or resolved is not None:  # never seen, or came back after being fixed
-            first = now
-            new.append(f)
-        # people think in nights: a finding is new on the (local) day it first appeared, so a
-        # second run the same morning writes the same files
-        f.first_seen = local_day(first)
-        if f.status != "waived":
-            f.status = "new" if f.first_seen == today else "open"
-        db.execute(
-            "INSERT OR REPLACE INTO findings_seen (key, first_seen, last_seen, resolved_at, row) VALUES (?,?,?,NULL,?)",
-            (f.key, first, now, _row_json(f)),
-        )
-    gone = [k for k, (_, resolved) in known.items() if resolved is None and k not in current]
-    resolved_rows = []
-    for key in gone:
-        (row,) = db.execute("SELECT row FROM findings_seen WHERE key = ?", (key,)).fetchone()
-        resolved_rows.append(json.loads(row))
-        db.execute("UPDATE findings_seen SET resolved_at = ? WHERE key = ?", (now, key))
-    db.commit()
-    return Changes(
-        new=new,
-        resolved=sorted(resolved_rows, key=lambda r: (r.get("file", ""), r.get("key", ""))),
-        day=today,
-    )
+        self.db.commit()
+        rows = [json.loads(row) for _, row in gone]
+        return sorted(rows, key=lambda r: (r.get("file", ""), r.get("key", "")))
 
 
 def _row_json(f: Finding) -> str:
@@ -239,11 +268,17 @@ def write_changes_csv(path: Path, changes: Changes) -> None:
         writer = csv.writer(fh)
         writer.writerow(CHANGES_COLUMNS)
         for f in changes.new:
-            cells = [_cell(getattr(f, c)) for c in CHANGES_COLUMNS[1:-1]]
-            writer.writerow(["new", *cells, changes.day])
+            writer.writerow(new_change_row(f, changes.day))
         for row in changes.resolved:
-            cells = [_cell(row.get(c)) for c in CHANGES_COLUMNS[1:-1]]
-            writer.writerow(["resolved", *cells, changes.day])
+            writer.writerow(resolved_change_row(row, changes.day))
+
+
+def new_change_row(f: Finding, day: str) -> list:
+    return ["new", *(_cell(getattr(f, c)) for c in CHANGES_COLUMNS[1:-1]), day]
+
+
+def resolved_change_row(row: dict, day: str) -> list:
+    return ["resolved", *(_cell(row.get(c)) for c in CHANGES_COLUMNS[1:-1]), day]
 
 
 def _cell(value: object) -> object:

@@ -9,7 +9,9 @@ A run, under an exclusive lock on OUTDIR:
 2. sends the others to isolated workers (local processes or a Dask
    cluster), storing each result in state.sqlite as it arrives;
 3. drops files that left INBOX, scores every current form, and writes all
-   outputs into OUTDIR/.staging-<pid>/ before renaming them into place;
+   outputs into OUTDIR/.staging-<pid>/ before renaming them into place, reading the
+   results back from the state one file at a time (pipeline/night.py), so the driver's
+   memory does not grow with the inbox;
 4. writes runs/<UTC timestamp>/summary.json and the run's row in the state.
 
 A run killed at any moment leaves every output file either as the previous
@@ -23,53 +25,44 @@ import contextlib
 import json
 import logging
 import os
-import shutil
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from perfaudit.extract.document import sha256_of
 from perfaudit.extract.sniff import is_input
 from perfaudit.model import Finding, Form
-from perfaudit.pipeline import export
-from perfaudit.pipeline.executors import (
-    ExecutorError,
-    Limits,
-    Task,
-    call_isolated,
-    run_inline,
-    run_local,
-)
-from perfaudit.pipeline.history import (
-    HISTORY_COLUMNS,
-    Changes,
-    apply_waivers,
-    assign_keys,
-    load_waivers,
-    local_day,
-    update_history,
-    write_changes_csv,
+from perfaudit.pipeline import night
+from perfaudit.pipeline.execute import dask_module, execute
+from perfaudit.pipeline.executors import Limits, Task
+from perfaudit.pipeline.history import Book, Waiver, load_waivers
+from perfaudit.pipeline.outputs import (
+    CROPS,
+    REPORT,
+    NightFiles,
+    _clean_leftovers,
+    staging,
+    write_outputs,
+    write_report_isolated,
+    write_summary,
 )
 from perfaudit.pipeline.settle import Snapshot, snapshot, too_recent
+from perfaudit.pipeline.spill import NAME as SPILL
+from perfaudit.pipeline.spill import Spill
 from perfaudit.pipeline.state import OutdirLock, State
 from perfaudit.pipeline.worker import FileResult, code_fingerprint, failed
 from perfaudit.scoring.engine import audit_forms, sort_findings
 from perfaudit.scoring.policy import Policy
-from perfaudit.scoring.projects import project_histories
+
+__all__ = ["Options", "RunSummary", "collect", "dask_module", "discover", "execute", "run_job",
+           "write_outputs"]  # fmt: skip
 
 log = logging.getLogger("perfaudit")
 
-OUTPUTS = ("findings.csv", "findings.xlsx", "forms.jsonl", "forms.csv")
-REPORT = "report.html"
-REPORT_DIR = "report"  # a report past its size budget: index.html and a page per unit
-CROPS = "crops.sqlite"  # the report's pictures, kept so an unchanged night reuses them
-CHANGES = "changes.csv"  # tonight's new and resolved findings (also kept in runs/<ts>/)
 WAIVERS = "waivers.csv"  # in INBOX or OUTDIR: findings set aside by auditors
-REPORT_TIMEOUT = 900.0  # seconds allowed for writing report.html ...
-REPORT_SECONDS_PER_FINDING = 0.01  # ... plus this much per finding (a big inbox's first night)
 SUMMARY_KEYS = (
     "started",
     "finished",
@@ -130,109 +123,6 @@ def _is_own_output(path: Path, inbox: Path, outdir: Path) -> bool:
     `make demo` lays it out, is input all the same.)"""
     out, box = outdir.resolve(), inbox.resolve()
     return out != box and out.is_relative_to(box) and path.resolve().is_relative_to(out)
-
-
-def dask_module():
-    """perfaudit.pipeline.dask_executor, or a one-line error when Dask is not installed."""
-    try:
-        from perfaudit.pipeline import dask_executor
-    except ImportError as exc:
-        raise ExecutorError(
-            f"--executor dask needs dask.distributed ({exc.name} is missing): "
-            "pip install 'perfaudit[dask]'"
-        ) from None
-    return dask_executor
-
-
-def _stream(tasks: list[Task], opts: Options) -> Iterator[FileResult]:
-    if opts.executor == "dask":
-        return dask_module().run_dask(tasks, opts.scheduler, opts.limits, client=opts.client)
-    if opts.executor != "local":
-        raise ExecutorError(f"unknown executor {opts.executor!r}")
-    if opts.jobs <= 0:
-        return run_inline(tasks)
-    return run_local(tasks, opts.jobs, opts.limits)
-
-
-def execute(
-    tasks: list[Task], opts: Options, on_done: Callable[[FileResult], None] | None = None
-) -> list[FileResult]:
-    """Run the per-file work with the chosen executor; results in task order."""
-    if not tasks:
-        return []
-    by_name: dict[str, FileResult] = {}
-    with _progress(len(tasks), opts.progress) as bar:
-        for result in _stream(tasks, opts):
-            by_name[result.file] = result
-            _log_result(result)
-            if on_done:
-                on_done(result)
-            bar.update(1)
-    return [by_name[t.display] for t in tasks if t.display in by_name]
-
-
-def _log_result(result: FileResult) -> None:
-    if result.fatal is not None:
-        log.info(
-            "%s: %s (%s)", result.file, result.fatal.rule, result.detail or result.fatal.message
-        )
-    else:
-        log.info(
-            "%s: %d form(s), %d page(s), %.2fs%s",
-            result.file,
-            len(result.forms),
-            result.pages,
-            result.seconds,
-            f" ({result.detail})" if result.detail else "",
-        )
-
-
-class _NoBar:
-    def update(self, n: int) -> None:
-        pass
-
-
-@contextlib.contextmanager
-def _progress(total: int, enabled: bool):
-    """A tqdm bar on stderr; log lines printed meanwhile go above it."""
-    if not enabled:
-        yield _NoBar()
-        return
-    from tqdm import tqdm
-
-    logger = logging.getLogger("perfaudit")
-    saved = list(logger.handlers)
-    swapped = []
-    for handler in saved:
-        if type(handler) is logging.StreamHandler:  # the console, not a log file
-            writer = _TqdmHandler(tqdm)
-            writer.setLevel(handler.level)
-            writer.setFormatter(handler.formatter)
-            swapped.append(writer)
-        else:
-            swapped.append(handler)
-    logger.handlers[:] = swapped
-    try:
-        with tqdm(
-            total=total, unit="file", desc="perfaudit", leave=False, dynamic_ncols=True
-        ) as bar:
-            yield bar
-    finally:
-        logger.handlers[:] = saved
-
-
-class _TqdmHandler(logging.Handler):
-    """Console log lines printed above the progress bar instead of through it."""
-
-    def __init__(self, tqdm_class):
-        super().__init__()
-        self.tqdm = tqdm_class
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            self.tqdm.write(self.format(record), file=sys.stderr)
-        except Exception:
-            self.handleError(record)
 
 
 def collect(
@@ -303,119 +193,21 @@ def run_job(inbox: Path, outdir: Path, policy: Policy, opts: Options) -> RunSumm
         try:
             state.begin_run(summary.started, fingerprint)
             known = state.paths()
-            current: dict[str, FileResult] = {}
-            sources: dict[str, Path] = {}
-            tasks: list[Task] = []
-            read_as: dict[str, Snapshot] = {}  # each task's file as it was hashed
-            now = time.time()
-
-            def defer(display: str, why: str) -> None:
-                # keep what an earlier run read from this path, so its findings stay current
-                summary.deferred.append(display)
-                sources.pop(display, None)
-                log.info("%s: deferred to the next run: %s", display, why)
-                previous = state.stored(display)
-                if previous is not None:
-                    current[display] = previous
-
-            for real, display in discover([inbox]):
-                if _is_own_output(real, inbox, outdir) or display == WAIVERS:
-                    continue  # our own outputs, and the auditors' waivers, are not input
-                if not is_input(real):
-                    log.info(
-                        "%s: not a form file type (PDF, Word, Excel, image, OFD); ignored", display
-                    )
-                    summary.ignored.append(display)
-                    continue
-                summary.files_seen += 1
-                sources[display] = real
-                before = snapshot(real)
-                age = too_recent(before, opts.settle, now) if before is not None else None
-                if before is None or age is not None:
-                    why = "gone" if before is None else f"modified {age:.0f} s ago"
-                    defer(display, f"{why} (--settle {opts.settle:g} s)")
-                    continue
-                try:
-                    sha = sha256_of(real)
-                except OSError as exc:
-                    log.info("%s: cannot read (%s)", display, exc)
-                    current[display] = failed(
-                        display, "", "CORRUPT", f"文件无法读取：{exc.strerror}", str(exc)
-                    )
-                    continue
-                if snapshot(real) != before:
-                    defer(display, "changed while being read")
-                    continue
-                cached = state.cached(display, sha, fingerprint, opts.limits.timeout)
-                if cached is not None:
-                    current[display] = cached
-                    summary.unchanged += 1
-                else:
-                    tasks.append(Task(str(real), display, sha))
-                    read_as[display] = before
-
-            def keep(result: FileResult) -> None:
-                if snapshot(tasks_by_name[result.file].path) != read_as[result.file]:
-                    defer(result.file, "changed while being read")  # the result may be torn
-                    return
-                # the outputs are built from what the state returns, so this run and a
-                # rerun that reads the result back write byte-identical files
-                current[result.file] = state.store(result, fingerprint, opts.limits.timeout)
-
-            tasks_by_name = {t.display: t for t in tasks}
-            execute(tasks, opts, on_done=keep)
-            state.commit()
-            late = set(summary.deferred)
-            tasks = [t for t in tasks if t.display not in late]
+            tasks, stored = _gather(inbox, outdir, state, opts, summary, fingerprint)
             summary.processed = len(tasks)
-            if summary.deferred:
-                log.warning(
-                    "%d file(s) still being written, left for the next run: %s",
-                    len(summary.deferred),
-                    ", ".join(summary.deferred[:5]) + (" …" if len(summary.deferred) > 5 else ""),
-                )
-            removed = state.forget_except(set(current))
+            removed = state.forget_except(set(stored.paths))
             summary.removed = len(removed)
-            results = [current[k] for k in sorted(current)]
-            earlier = state.remember_forms([f for r in results for f in r.forms], summary.started)
-            forms, findings = collect(results, policy, earlier)
-            history = _history(state, inbox, outdir, opts, forms, findings, summary)
             changes = {
                 "new": [t.display for t in tasks if t.display not in known],
                 "changed": [t.display for t in tasks if t.display in known],
                 "removed": removed,
                 "unchanged": summary.unchanged,
                 "started": summary.started,
-                "resolved_findings": history.resolved,
             }
-            write_outputs(
-                outdir,
-                forms,
-                findings,
-                report=(results, sources, changes, policy),
-                limits=opts.limits,
-                history=history,
-                earlier=earlier,
-                policy=policy,
-            )
-            summary.failed = sum(
-                1 for r in results if r.fatal is not None and r.fatal.rule != "NO_FORM_FOUND"
-            )
-            summary.forms = len(forms)
-            counted = [f for f in findings if f.status != "waived"]
-            summary.findings = len(counted)
-            summary.waived = len(findings) - len(counted)
-            summary.pages = sum(r.pages for r in results)
-            for f in counted:
-                summary.by_severity[f.severity] = summary.by_severity.get(f.severity, 0) + 1
-            for r in results:
-                summary.by_status[r.status] = summary.by_status.get(r.status, 0) + 1
+            _write_night(inbox, outdir, state, stored, policy, opts, summary, changes)
             summary.finished = _now()
             summary.seconds = round(time.perf_counter() - t0, 3)
-            summary_path = _write_summary(outdir, summary)
-            history_path = summary_path.parent / CHANGES
-            shutil.copyfile(outdir / CHANGES, history_path)
-            os.chmod(history_path, _file_mode())
+            write_summary(outdir, summary.to_json(), summary.started)
             state.finish_run(summary.finished, json.dumps(summary.to_json(), ensure_ascii=False))
         except BaseException as exc:
             with contextlib.suppress(Exception):
@@ -427,18 +219,158 @@ def run_job(inbox: Path, outdir: Path, policy: Policy, opts: Options) -> RunSumm
     return summary
 
 
-def _history(
-    state: State,
+def _gather(
+    inbox: Path, outdir: Path, state: State, opts: Options, summary: RunSummary, fingerprint: str
+) -> tuple[list[Task], night.Stored]:
+    """Hash every file, process the new and changed ones (each result stored as it arrives);
+    the processed tasks, and tonight's results as the state holds them."""
+    current: set[str] = set()  # paths whose result tonight is the state's row
+    unread: dict[str, FileResult] = {}  # files that could not even be read (not stored)
+    tasks: list[Task] = []
+    read_as: dict[str, Snapshot] = {}  # each task's file as it was hashed
+    now = time.time()
+
+    def defer(display: str, why: str) -> None:
+        # keep what an earlier run read from this path, so its findings stay current
+        summary.deferred.append(display)
+        log.info("%s: deferred to the next run: %s", display, why)
+        if state.stored(display) is not None:
+            current.add(display)
+
+    for real, display in discover([inbox]):
+        if _is_own_output(real, inbox, outdir) or display == WAIVERS:
+            continue  # our own outputs, and the auditors' waivers, are not input
+        if not is_input(real):
+            log.info("%s: not a form file type (PDF, Word, Excel, image, OFD); ignored", display)
+            summary.ignored.append(display)
+            continue
+        summary.files_seen += 1
+        before = snapshot(real)
+        age = too_recent(before, opts.settle, now) if before is not None else None
+        if before is None or age is not None:
+            why = "gone" if before is None else f"modified {age:.0f} s ago"
+            defer(display, f"{why} (--settle {opts.settle:g} s)")
+            continue
+        try:
+            sha = sha256_of(real)
+        except OSError as exc:
+            log.info("%s: cannot read (%s)", display, exc)
+            unread[display] = failed(
+                display, "", "CORRUPT", f"文件无法读取：{exc.strerror}", str(exc)
+            )
+            continue
+        if snapshot(real) != before:
+            defer(display, "changed while being read")
+            continue
+        if state.cached(display, sha, fingerprint, opts.limits.timeout) is not None:
+            current.add(display)
+            summary.unchanged += 1
+        else:
+            tasks.append(Task(str(real), display, sha))
+            read_as[display] = before
+
+    by_name = {t.display: t for t in tasks}
+
+    def keep(result: FileResult) -> None:
+        if snapshot(by_name[result.file].path) != read_as[result.file]:
+            defer(result.file, "changed while being read")  # the result may be torn
+            return
+        state.store(result, fingerprint, opts.limits.timeout)
+        current.add(result.file)
+
+    execute(tasks, opts, on_done=keep)
+    state.commit()
+    late = set(summary.deferred)
+    if summary.deferred:
+        log.warning(
+            "%d file(s) still being written, left for the next run: %s",
+            len(summary.deferred),
+            ", ".join(summary.deferred[:5]) + (" …" if len(summary.deferred) > 5 else ""),
+        )
+    stored = night.Stored.of(state, current, unread)
+    return [t for t in tasks if t.display not in late], stored
+
+
+def _write_night(
     inbox: Path,
     outdir: Path,
+    state: State,
+    stored: night.Stored,
+    policy: Policy,
     opts: Options,
-    forms: list[Form],
-    findings: list[Finding],
     summary: RunSummary,
-) -> Changes:
-    """Keys, waivers and new/open/resolved for tonight's findings (pipeline/history.py)."""
-    assign_keys(findings, forms)
-    waivers: dict = {}
+    changes: dict,
+) -> None:
+    """Score every current form and write every output, one file at a time (pipeline/night.py)."""
+    from perfaudit.pipeline.report.common import finding_anchor
+    from perfaudit.pipeline.report.sitedata import NO_UNIT
+
+    with staging(outdir) as staged:
+        spill = Spill(staged / SPILL)
+        try:
+            found = night.scan(stored, state, spill, summary.started)
+            timeline = night.audit_across(stored, found, state, spill, policy)
+            history, histories = night.histories_of(timeline)
+            book = Book(state.db, summary.started)
+            waivers = _waivers(inbox, outdir, opts, summary)
+            with ExitStack() as stack:
+                files = NightFiles(staged, stack)
+                for result, findings, new in night.night_findings(
+                    stored, spill, policy, book, waivers, summary.started
+                ):
+                    files.add(result, findings, new, history, book.today)
+                    units = {f.index: f.unit or NO_UNIT for f in result.forms}
+                    spill.add_findings(
+                        (f, units.get(f.form) or f.unit or NO_UNIT, finding_anchor(f))
+                        for f in findings
+                    )
+                    for f in findings:
+                        if f.status == "waived":
+                            summary.waived += 1
+                        else:
+                            summary.findings += 1
+                            summary.by_severity[f.severity] = (
+                                summary.by_severity.get(f.severity, 0) + 1
+                            )
+                resolved = book.finish()
+                files.finish(resolved, book.today)
+            spill.commit()
+            state.commit()
+            summary.new_findings, summary.resolved_findings = book.new, len(resolved)
+            summary.forms, summary.pages, summary.failed = found.forms, found.pages, found.failed
+            summary.by_status = dict(found.by_status)
+            changes["resolved_findings"] = resolved
+            deferred = set(summary.deferred)
+            sources = {p: _source(inbox, p) for p in stored.paths if p not in deferred}
+
+            def write() -> None:  # in a forked child: connections of its own
+                from perfaudit.pipeline import report as pages
+
+                site = night.StoredSite(
+                    night.Stored(State.reader(outdir), stored.paths, stored.extra),
+                    Spill(staged / SPILL, readonly=True),
+                    summary.forms,
+                    summary.findings + summary.waived,
+                )
+                pages.write_pages(
+                    staged / REPORT, site, sources, changes, policy=policy,
+                    cache_path=outdir / CROPS, histories=histories, jobs=max(opts.jobs, 1),
+                )  # fmt: skip
+
+            n = summary.findings + summary.waived
+            staged.add(*write_report_isolated(staged / REPORT, write, n, opts.limits))
+        finally:
+            spill.close()
+
+
+def _source(inbox: Path, display: str) -> Path:
+    """Where a file of INBOX is (discover names it relative to INBOX)."""
+    return inbox / display if inbox.is_dir() else inbox
+
+
+def _waivers(inbox: Path, outdir: Path, opts: Options, summary: RunSummary) -> dict[str, Waiver]:
+    """INBOX's, OUTDIR's and --waivers' waivers (problems logged and kept in the summary)."""
+    waivers: dict[str, Waiver] = {}
     for path in (inbox / WAIVERS, outdir / WAIVERS, opts.waivers):
         if path is None:
             continue
@@ -447,173 +379,4 @@ def _history(
         for problem in problems:
             log.warning("waivers: %s", problem)
         summary.waiver_problems.extend(problems)
-    apply_waivers(findings, waivers, date.fromisoformat(local_day(summary.started)))
-    changes = update_history(state.db, findings, summary.started)
-    summary.new_findings = len(changes.new)
-    summary.resolved_findings = len(changes.resolved)
-    return changes
-
-
-def write_outputs(
-    outdir: Path,
-    forms: list[Form],
-    findings: list[Finding],
-    report: tuple | None = None,
-    limits: Limits | None = None,
-    history: Changes | None = None,
-    earlier: list[Form] | None = None,
-    policy: Policy | None = None,
-) -> None:
-    """Write every output into a staging folder, then rename each into OUTDIR.
-
-    Each file is replaced atomically; a kill between two renames leaves some
-    outputs from this run and some from the previous one, and the next run
-    rewrites them all. `report` = (results, sources, changes, policy) also
-    writes report.html; a failure there is logged and costs only that page.
-    `earlier` (forms remembered from past runs) feeds forms.csv's history columns.
-    """
-    staging = outdir / f".staging-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    try:
-        extra = HISTORY_COLUMNS if history is not None else None
-        export.write_findings_csv(staging / "findings.csv", findings, extra=extra)
-        export.write_findings_xlsx(staging / "findings.xlsx", findings, extra=extra, forms=forms)
-        export.write_forms_jsonl(staging / "forms.jsonl", forms)
-        export.write_forms_csv(staging / "forms.csv", forms, findings, earlier, policy)
-        export.write_indicators_csv(staging / "indicators.csv", forms)
-        names = [*OUTPUTS, "indicators.csv"]
-        if history is not None:
-            write_changes_csv(staging / CHANGES, history)
-            names.append(CHANGES)
-        if report is not None:
-            names += _write_report(
-                staging / REPORT, forms, findings, *report, limits=limits, cache=outdir / CROPS,
-                earlier=earlier,
-            )  # fmt: skip
-        mode = _file_mode()
-        for name in names:
-            for written in _files_under(staging / name):
-                os.chmod(written, mode)  # mkstemp made it 0600; people need to read it
-        for name in names:
-            _replace(staging / name, outdir / name)
-        if REPORT in names and REPORT_DIR not in names:  # one page again: split pages are stale
-            shutil.rmtree(outdir / REPORT_DIR, ignore_errors=True)
-        _fsync_dir(outdir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def _write_report(
-    path: Path,
-    forms: list[Form],
-    findings: list[Finding],
-    results: list[FileResult],
-    sources: dict[str, Path],
-    changes: dict,
-    policy: Policy,
-    limits: Limits | None = None,
-    cache: Path | None = None,
-    earlier: list[Form] | None = None,
-) -> list[str]:
-    """report.html (and report/ when it is split per unit), the pages for people; the names
-    written beside `path`, none (and a log line) if they could not be made.
-
-    It renders crops of the source PDFs with PDFium, in the driver: so it runs
-    in a forked child with a time and memory limit, where a hang or a crash on
-    an untrusted file costs the page, not the run (the findings are written).
-    """
-    try:
-        from perfaudit.pipeline import report
-    except ImportError:
-        return []
-    limits = limits or Limits()
-
-    def write() -> None:
-        histories = project_histories(forms, earlier or [], policy)
-        report.write_site(
-            path, results, forms, findings, sources, changes, policy=policy, cache_path=cache,
-            histories=histories,
-        )  # fmt: skip
-
-    started = time.perf_counter()
-    why = call_isolated(
-        write,
-        timeout=REPORT_TIMEOUT + REPORT_SECONDS_PER_FINDING * len(findings),
-        memory_mb=max(limits.memory_mb, 2048) if limits.memory_mb else 0,
-        what="report.html",
-    )
-    if why is not None or not path.is_file():
-        log.error("report.html not updated: writing it %s", why or "left no file")
-        return []
-    log.info("report written in %.1fs", time.perf_counter() - started)
-    return [REPORT, REPORT_DIR] if (path.parent / REPORT_DIR).is_dir() else [REPORT]
-
-
-def _files_under(path: Path) -> list[Path]:
-    return [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else [path]
-
-
-def _replace(src: Path, dst: Path) -> None:
-    """os.replace, and for a folder (report/) the old one moved aside first, then removed."""
-    if not src.is_dir():
-        os.replace(src, dst)
-        return
-    old = dst.with_name(f".old-{dst.name}-{os.getpid()}")
-    if dst.exists():
-        os.replace(dst, old)
-    os.replace(src, dst)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def _file_mode() -> int:
-    """0666 less the umask: what a plain open() would have made."""
-    try:  # read it without setting it: os.umask() would race with other threads
-        with open("/proc/self/status", encoding="ascii") as fh:
-            umask = next(int(ln.split()[1], 8) for ln in fh if ln.startswith("Umask:"))
-    except (OSError, StopIteration, ValueError, IndexError):
-        umask = os.umask(0o022)
-        os.umask(umask)
-    return 0o666 & ~umask
-
-
-def _fsync_dir(folder: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _clean_leftovers(outdir: Path) -> None:
-    """Staging folders and temp files of a killed run (we hold the lock: nobody else writes)."""
-    for leftover in [*outdir.glob(".staging-*"), *outdir.glob(".old-*")]:
-        shutil.rmtree(leftover, ignore_errors=True)
-    for folder in (outdir, outdir / "runs"):
-        for tmp in folder.glob(".*.tmp"):
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-    if (outdir / "runs").is_dir():
-        for run in (outdir / "runs").iterdir():
-            for tmp in run.glob(".*.tmp"):
-                with contextlib.suppress(OSError):
-                    tmp.unlink()
-
-
-def _write_summary(outdir: Path, summary: RunSummary) -> Path:
-    stamp = summary.started.replace(":", "").replace("-", "")
-    runs = outdir / "runs"
-    runs.mkdir(exist_ok=True)
-    folder, n = runs / stamp, 1
-    while True:  # two runs started in the same second keep both summaries
-        try:
-            folder.mkdir()
-            break
-        except FileExistsError:
-            n += 1
-            folder = runs / f"{stamp}-{n}"
-    with export.atomic_writer(folder / "summary.json", "w", encoding="utf-8") as fh:
-        json.dump(summary.to_json(), fh, ensure_ascii=False, indent=1)
-    os.chmod(folder / "summary.json", _file_mode())
-    return folder / "summary.json"
+    return waivers

@@ -26,22 +26,23 @@ processed again.
 
 from __future__ import annotations
 
-import dataclasses
-import fcntl
 import json
 import logging
 import os
 import sqlite3
 import time
-import types
-import typing
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from perfaudit.model import Form
+from perfaudit.pipeline.codec import _decode, _form_json, decode_as, decode_result, encode_result
+from perfaudit.pipeline.lock import LockedError, OutdirLock
 from perfaudit.pipeline.worker import FileResult
-from perfaudit.scoring.timeline import project_key, unit_key
+from perfaudit.scoring.timeline import Placed, project_key, unit_key
+
+# the codec and the lock lived here: their names stay importable from this module
+__all__ = ["LockedError", "OutdirLock", "State", "decode_as", "decode_result", "encode_result"]
 
 log = logging.getLogger(__name__)
 
@@ -86,68 +87,8 @@ CREATE TABLE IF NOT EXISTS remembered_forms (
 """
 
 
-class LockedError(RuntimeError):
-    """Another run holds OUTDIR."""
-
-
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-# -------------------------------------------------------------- JSON codec ---
-
-
-def encode_result(result: FileResult) -> str:
-    """A FileResult as JSON text (every field of every dataclass in it)."""
-    return json.dumps(dataclasses.asdict(result), ensure_ascii=False, separators=(",", ":"))
-
-
-def _form_json(form: Form) -> str:
-    return json.dumps(dataclasses.asdict(form), ensure_ascii=False, separators=(",", ":"))
-
-
-def decode_result(text: str) -> FileResult:
-    """The FileResult that encode_result wrote; ValueError if it does not fit the model."""
-    return _decode(FileResult, json.loads(text))
-
-
-_HINTS: dict[type, dict[str, Any]] = {}
-
-
-def _hints(cls: type) -> dict[str, Any]:
-    if cls not in _HINTS:
-        _HINTS[cls] = typing.get_type_hints(cls)
-    return _HINTS[cls]
-
-
-def _decode(tp: Any, value: Any) -> Any:
-    if value is None:
-        return None
-    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-        if not isinstance(value, dict):
-            raise ValueError(f"{tp.__name__}: expected an object")
-        hints = _hints(tp)
-        kwargs = {
-            f.name: _decode(hints[f.name], value[f.name])
-            for f in dataclasses.fields(tp)
-            if f.init and f.name in value
-        }
-        try:
-            return tp(**kwargs)
-        except TypeError as exc:  # a required field the stored row lacks
-            raise ValueError(str(exc)) from None
-    origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
-    if origin in (typing.Union, types.UnionType):
-        inner = [a for a in args if a is not type(None)]
-        return _decode(inner[0], value) if len(inner) == 1 else value
-    if origin is list:
-        return [_decode(args[0], v) for v in value]
-    if origin is tuple:
-        return tuple(value)
-    if origin is dict:
-        return {k: _decode(args[1], v) for k, v in value.items()}
-    return value
 
 
 # ------------------------------------------------------------------ state ---
@@ -163,6 +104,20 @@ class State:
         except sqlite3.DatabaseError as exc:  # not a database, or damaged beyond use
             self._move_aside(exc)
             self.db = self._open()
+
+    @staticmethod
+    def reader(outdir: Path) -> Callable[[str], FileResult]:
+        """A stored result by path, read through a connection of its own (read-only): for a
+        forked child, which must not use its parent's connection."""
+        db = sqlite3.connect(f"file:{outdir / 'state.sqlite'}?mode=ro", uri=True, timeout=30)
+
+        def load(path: str) -> FileResult:
+            row = db.execute("SELECT result FROM files WHERE path = ?", (path,)).fetchone()
+            if row is None:
+                raise KeyError(path)
+            return decode_result(row[0])
+
+        return load
 
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30)
@@ -234,10 +189,9 @@ class State:
             return None
         return None if result.transient else result
 
-    def store(
-        self, result: FileResult, fingerprint: str, timeout: float | None = None
-    ) -> FileResult:
-        """Keep a fresh result; return it as it will be read back on the next run."""
+    def store(self, result: FileResult, fingerprint: str, timeout: float | None = None) -> None:
+        """Keep a fresh result (the outputs are written from what `load` reads back, so this
+        run and a rerun write the same bytes)."""
         text = encode_result(result)
         self.db.execute(
             "INSERT OR REPLACE INTO files (path, sha256, fingerprint, status, forms, pages, seconds,"
@@ -258,7 +212,13 @@ class State:
         )
         if time.monotonic() - self._last_commit >= COMMIT_SECONDS:
             self.commit()
-        return decode_result(text)
+
+    def load(self, path: str) -> FileResult:
+        """The stored result of `path` (one the run has checked with `cached` or `stored`)."""
+        row = self.db.execute("SELECT result FROM files WHERE path = ?", (path,)).fetchone()
+        if row is None:
+            raise KeyError(path)
+        return decode_result(row[0])
 
     def commit(self) -> None:
         self.db.commit()
@@ -281,29 +241,53 @@ class State:
         """Keep tonight's forms for the years to come; return the remembered forms of other
         project-years (last year's, whose files may have left INBOX). Of two forms of one
         project-year in INBOX, the first by file and position is kept."""
-        keys = set()
+        self.begin_remembering()
         for form in sorted(forms, key=lambda f: (f.source.file, f.index)):
-            key = (unit_key(form.unit), project_key(form.project), form.year)
-            if not key[0] or not key[1] or form.year is None or key in keys:
-                continue
-            keys.add(key)
-            self.db.execute(
-                "INSERT OR REPLACE INTO remembered_forms (unit, project, year, file, form_index,"
-                " sha256, seen_at, form) VALUES (?,?,?,?,?,?,?,?)",
-                (*key, form.source.file, form.index, form.source.sha256, seen_at, _form_json(form)),
-            )
+            self.remember(form, seen_at)
         self.commit()
-        earlier = []
-        for unit, project, year, file, text in self.db.execute(
-            "SELECT unit, project, year, file, form FROM remembered_forms ORDER BY unit, project, year"
+        return [self.remembered(rowid) for rowid, *_ in self.earlier_forms()]
+
+    def begin_remembering(self) -> None:
+        """Start a night's remembering: `remember` each form in file and position order."""
+        self.db.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS tonight (unit, project, year, PRIMARY KEY (unit, project, year))"
+        )
+        self.db.execute("DELETE FROM temp.tonight")
+
+    def remember(self, form: Form, seen_at: str) -> None:
+        """Keep one of tonight's forms (the first of its project-year) for the years to come."""
+        key = (unit_key(form.unit), project_key(form.project), form.year)
+        if not key[0] or not key[1] or form.year is None:
+            return
+        if self.db.execute("INSERT OR IGNORE INTO temp.tonight VALUES (?,?,?)", key).rowcount == 0:
+            return  # a form of this project-year came first tonight
+        self.db.execute(
+            "INSERT OR REPLACE INTO remembered_forms (unit, project, year, file, form_index,"
+            " sha256, seen_at, form) VALUES (?,?,?,?,?,?,?,?)",
+            (*key, form.source.file, form.index, form.source.sha256, seen_at, _form_json(form)),
+        )
+
+    def earlier_forms(self) -> list[tuple[int, Placed]]:
+        """(rowid, where the Timeline places it) of every remembered form of a project-year
+        not seen tonight whose stored form is usable, in unit, project, year order."""
+        out = []
+        for rowid, file, year, text in self.db.execute(
+            "SELECT rowid, file, year, form FROM remembered_forms"
+            " WHERE (unit, project, year) NOT IN (SELECT unit, project, year FROM temp.tonight)"
+            " ORDER BY unit, project, year"
         ):
-            if (unit, project, year) in keys:
-                continue
             try:
-                earlier.append(_decode(Form, json.loads(text)))
+                out.append((rowid, Placed.of(_decode(Form, json.loads(text)))))
             except (ValueError, KeyError, TypeError) as exc:
                 log.info("remembered form of %s (%s) unusable: %s", file, year, exc)
-        return earlier
+        return out
+
+    def remembered(self, rowid: int) -> Form:
+        """A remembered form by its rowid (from `earlier_forms`)."""
+        (text,) = self.db.execute(
+            "SELECT form FROM remembered_forms WHERE rowid = ?", (rowid,)
+        ).fetchone()
+        return _decode(Form, json.loads(text))
 
     # ------------------------------------------------------------ runs ---
 
@@ -342,65 +326,3 @@ class State:
 
 def _has_tables(db: sqlite3.Connection) -> bool:
     return db.execute("SELECT count(*) FROM sqlite_master WHERE type='table'").fetchone()[0] > 0
-
-
-# ------------------------------------------------------------------- lock ---
-
-_held_lock_fds: set[int] = set()
-
-
-def _close_locks_in_child() -> None:
-    # A forked worker must not keep OUTDIR locked after its parent is killed.
-    for fd in list(_held_lock_fds):
-        try:
-            os.close(fd)
-        except OSError:
-            pass
-    _held_lock_fds.clear()
-
-
-os.register_at_fork(after_in_child=_close_locks_in_child)
-
-
-class OutdirLock:
-    """An exclusive, non-blocking lock on OUTDIR/.lock for the length of a run.
-
-    flock is released by the kernel when the process dies (kill -9 included);
-    forked workers close their copy of the descriptor at once.
-    """
-
-    def __init__(self, outdir: Path):
-        self.path = outdir / ".lock"
-        self.fd: int | None = None
-
-    def __enter__(self) -> OutdirLock:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = _read_holder(fd)
-            os.close(fd)
-            raise LockedError(
-                f"another perfaudit run{holder} is using {self.path.parent}; "
-                "not starting a second one"
-            ) from None
-        self.fd = fd
-        _held_lock_fds.add(fd)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.fd is not None:
-            _held_lock_fds.discard(self.fd)
-            fcntl.flock(self.fd, fcntl.LOCK_UN)
-            os.close(self.fd)
-            self.fd = None
-
-
-def _read_holder(fd: int) -> str:
-    try:
-        pid = os.pread(fd, 32, 0).decode().strip()
-    except (OSError, UnicodeDecodeError):
-        return ""
-    return f" (pid {pid})" if pid.isdigit() else ""

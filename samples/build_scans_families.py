@@ -12,7 +12,10 @@ the way one kind of office equipment does:
   cells that hold numbers (分值/得分, funds), colour scan;
 - phone: colour capture with uneven light, a colour cast, slight perspective,
   JPEG quality 50;
-- layouts: the other layouts of samples/variants/ scanned (grey, skewed);
+- layouts: the other layouts of samples/variants/ scanned (grey, skewed), and a
+  national-template form (seed 4 with build_producers' planted errors) printed the
+  way the Chongqing workbook is: 0.25 pt hairline rules, 7.5 pt text, tight rows
+  (scans/families/sources/hairline_planted.pdf, made here with Chromium);
 - outlines: not a scan: Ghostscript `-dNoOutputFonts` turns every glyph into
   vector outlines ("print to PDF" with fonts as curves): no text, no image.
 
@@ -21,7 +24,8 @@ the way one kind of office equipment does:
 Writes samples/scans/families/<family>/<stem>_<dpi>dpi.pdf (outlines:
 <stem>_outlines.pdf) with <stem>....truth.json, the source's truth with
 `source.file` renamed. Deterministic: every random choice comes from a seed per
-page. Needs Ghostscript (`gs`) for the outlines family only.
+page. Needs Ghostscript (`gs`) for the outlines family and Chromium for the layouts
+family's hairline print (scans/families/sources/, rebuilt with the family).
 """
 
 from __future__ import annotations
@@ -248,9 +252,13 @@ FAMILIES = {
         ),
         Family(
             "layouts",
-            ("variants/extra_columns.pdf", "variants/chongqing_2021_jiuyebuzhu.pdf"),
+            (
+                "variants/extra_columns.pdf",
+                "variants/chongqing_2021_jiuyebuzhu.pdf",
+                "scans/families/sources/hairline_planted.pdf",
+            ),
             office_scan,
-            about="other layouts of samples/variants/ scanned grey with skew",
+            about="other layouts of samples/variants/ and a hairline 7.5 pt print scanned grey",
         ),
         Family(
             "outlines",
@@ -319,8 +327,66 @@ def build_outlines(source: str, out_dir: Path) -> Path:
     return out
 
 
+# Chromium draws no border thinner than one CSS px (0.75 pt): the form is laid out three
+# times larger (zoom 3 on a page three times A4), then each page is placed on an A4 page
+# scaled by 1/3 (a form XObject: the text layer stays), which turns 0.75 pt borders
+# into 0.25 pt hairlines and 22.5 pt type into 7.5 pt.
+HAIRLINE_CSS = """
+@page { size: 630mm 891mm; margin: 60mm 54mm; }
+body { zoom: 3; }
+table { border-collapse: collapse; }
+td { border: 0.25pt solid #000; padding: 0.6pt 2pt; line-height: 1.2; }
+table.ind { margin-top: -0.25pt; }
+"""
+
+
+def shrink(src: Path, out: Path, factor: float) -> None:
+    """Every page of `src` scaled by `factor` onto a page that size (text layer kept)."""
+    pdf = pypdfium2.PdfDocument(str(src))
+    new = pypdfium2.PdfDocument.new()
+    for index in range(len(pdf)):
+        w, h = pdf[index].get_size()
+        page = new.new_page(w * factor, h * factor)
+        xobject = pdf.page_as_xobject(index, new)
+        obj = xobject.as_pageobject()
+        obj.transform(pypdfium2.PdfMatrix().scale(factor, factor))
+        page.insert_obj(obj)
+        page.gen_content()
+    new.save(str(out))
+    new.close()
+    pdf.close()
+
+
+def hairline_source() -> Path:
+    """Seed form 4 with the planted errors, printed in 7.5 pt with 0.25 pt rules.
+
+    Not tuned to the Chongqing workbook it imitates: another template (national),
+    another producer (Chromium), its own column widths and row heights, serif text.
+    """
+    import logging
+    import tempfile
+
+    import build_producers as bp
+    import build_samples as bs
+
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)  # Chromium's fonts lack FontBBox
+    out = SAMPLES / "scans" / "families" / "sources" / "hairline_planted.pdf"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    form = bp.planted_form(bs.load_forms(bs.DEFAULT_SEED)[bp.PLANTED_POSITION])
+    bp.CSS["hairline"] = HAIRLINE_CSS
+    with tempfile.TemporaryDirectory() as tmp:
+        big = Path(tmp) / "big.pdf"
+        bp.chromium_pdf(bp.form_html(form, bp.PLANTED_POSITION, "hairline", 7.5), big, Path(tmp))
+        shrink(big, out, 1 / 3)
+    bs.normalize_pdf(out)
+    bp.write_truth(out, form)
+    return out
+
+
 def build_family(family: Family) -> list[Path]:
     out_dir = OUT / family.name
+    if family.name == "layouts":
+        hairline_source()
     out_dir.mkdir(parents=True, exist_ok=True)
     if family.degrade is None:
         return [build_outlines(source, out_dir) for source in family.sources]

@@ -9,6 +9,7 @@ from perfaudit.scoring import design, doubt, funds, indicators, labels, text, to
 from perfaudit.scoring.across import duplicate_indicator
 from perfaudit.scoring.context import SEVERITY, Ctx
 from perfaudit.scoring.policy import Policy, load_policy
+from perfaudit.scoring.timeline import Timeline
 from perfaudit.scoring.years import across_years
 
 FormRule = Callable[[Ctx], Iterable[Finding]]
@@ -34,10 +35,23 @@ def audit_forms(
     policy = policy or load_policy()
     out = [f for form in forms for f in audit_form(form, policy)]
     out.extend(duplicate_indicator(forms, policy))
-    by_form = {(form.source.file, form.index): form for form in forms}
-    for finding in across_years(forms, earlier, policy):  # OCR doubts make these `review` too
-        out.extend(doubt.apply(Ctx(by_form[finding.file, finding.form], policy), [finding]))
+    out.extend(audit_years(Timeline.build(forms, earlier, policy)))
     return sort_findings(out)
+
+
+def audit_years(timeline: Timeline) -> list[Finding]:
+    """The rules across years on a built Timeline (this run's forms and the remembered ones),
+    OCR doubts applied: audit_forms's last step, for a caller that builds the Timeline once."""
+    out = []
+    for finding in across_years([], [], timeline.policy, timeline=timeline):
+        pos = timeline.forms[
+            timeline.forms.current
+            & (timeline.forms.file == finding.file)
+            & (timeline.forms["index"] == finding.form)
+        ].pos.iloc[0]
+        # OCR doubts make these `review` too
+        out.extend(doubt.apply(Ctx(timeline.form(pos), timeline.policy), [finding]))
+    return out
 
 
 def sort_findings(findings: Iterable[Finding]) -> list[Finding]:

@@ -79,10 +79,10 @@ def _row(form: Form, current: bool, before: Form | None) -> YearRow:
 
 
 def project_histories(
-    forms: list[Form], earlier: Iterable[Form], policy: Policy
+    forms: list[Form], earlier: Iterable[Form], policy: Policy, timeline: Timeline | None = None
 ) -> list[ProjectHistory]:
     """Projects of this run's forms known in two years or more, oldest year first."""
-    timeline = Timeline.build(forms, earlier, policy)
+    timeline = timeline or Timeline.build(forms, earlier, policy)
     frame = timeline.forms
     out = []
     for _, group in frame[frame.pos == frame.rep].groupby("pid", sort=False):
@@ -100,21 +100,26 @@ def project_histories(
 
 
 def history_columns(
-    forms: list[Form], earlier: Iterable[Form], policy: Policy
+    forms: list[Form], earlier: Iterable[Form], policy: Policy, timeline: Timeline | None = None
 ) -> dict[tuple[str, int], dict]:
     """forms.csv's history columns for each of this run's forms, by (file, form)."""
-    timeline = Timeline.build(forms, earlier, policy)
+    timeline = timeline or Timeline.build(forms, earlier, policy)
     frame = timeline.forms
     reps = frame[frame.pos == frame.rep]
+    by_pid = {pid: group.sort_values("year") for pid, group in reps.groupby("pid")}
     out: dict[tuple[str, int], dict] = {}
-    for r in frame[frame.current].itertuples():
-        mine = reps[reps.pid == r.pid]
-        older = mine[mine.year < r.year].sort_values("year")
-        form = timeline.form(r.pos)
+    if frame.empty:  # (an empty frame indexed by an empty mask would lose its columns)
+        return out
+    mine_now = frame[frame.current]
+    for pos, pid, year, file, index in zip(
+        mine_now.pos, mine_now.pid, mine_now.year, mine_now.file, mine_now["index"], strict=True
+    ):
+        mine = by_pid[pid]
+        older = mine[mine.year < year]
         row = dict.fromkeys(PROJECT_HISTORY_COLUMNS)
         row["history_years"] = ";".join(str(y) for y in sorted(mine.year))
-        if not older.empty:
-            before = timeline.form(older.pos.iloc[-1])
+        if not older.empty:  # only then is the form itself read (a big inbox's are not held)
+            form, before = timeline.form(pos), timeline.form(older.pos.iloc[-1])
             changes = target_changes(before, form)
             row.update(
                 previous_year=before.year,
@@ -123,5 +128,5 @@ def history_columns(
                 targets_changed=len(changes),
                 targets_lowered=sum(c.lowered for c in changes),
             )
-        out[(form.source.file, form.index)] = row
+        out[(file, int(index))] = row
     return out

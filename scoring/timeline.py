@@ -7,7 +7,7 @@ project. A project is matched across years by its name, folded and stripped of y
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -45,6 +45,24 @@ def text_key(text: str | None) -> str:
     return _YEAR.sub("#", fold(text))
 
 
+@dataclass(frozen=True)
+class Placed:
+    """Where a form goes on the timeline: its unit and project as compared across years, its
+    year, file and position (all a Timeline needs of a form to place it)."""
+
+    unit: str
+    project: str
+    year: int | None
+    file: str
+    index: int
+
+    @classmethod
+    def of(cls, form: Form) -> Placed:
+        return cls(
+            unit_key(form.unit), project_key(form.project), form.year, form.source.file, form.index
+        )
+
+
 @dataclass
 class Timeline:
     """Every form (this run's first, then the remembered ones) with its project across years.
@@ -53,24 +71,34 @@ class Timeline:
     (one id per project of one unit, across years), rep (the form that stands for its
     project-year when several files hold it)."""
 
-    all: list[Form]
+    all: Sequence[Form]
     forms: pd.DataFrame
     policy: Policy
 
     @classmethod
     def build(cls, current: list[Form], earlier: Iterable[Form], policy: Policy) -> Timeline:
         every = [*current, *earlier]
+        return cls.place(every, [Placed.of(form) for form in every], len(current), policy)
+
+    @classmethod
+    def place(
+        cls, every: Sequence[Form], placed: Sequence[Placed], current: int, policy: Policy
+    ) -> Timeline:
+        """The timeline of `every` form (this run's `current` first), placed by `placed[pos]`.
+
+        `every` may be a lazy sequence (the nightly job reads each form from its state when
+        asked): placing needs only `placed`, so a big inbox's forms are not all held at once."""
         rows = [
             {
                 "pos": pos,
-                "current": pos < len(current),
-                "unit": unit_key(form.unit),
-                "project": project_key(form.project),
-                "year": form.year,
-                "file": form.source.file,
-                "index": form.index,
+                "current": pos < current,
+                "unit": p.unit,
+                "project": p.project,
+                "year": p.year,
+                "file": p.file,
+                "index": p.index,
             }
-            for pos, form in enumerate(every)
+            for pos, p in enumerate(placed)
         ]
         frame = pd.DataFrame(
             rows, columns=["pos", "current", "unit", "project", "year", "file", "index"]
@@ -84,6 +112,10 @@ class Timeline:
         )
         frame["rep"] = order.groupby(["pid", "year"]).pos.transform("first").reindex(frame.index)
         return cls(every, frame, policy)
+
+    def spans_years(self) -> bool:
+        """Does any project have forms of two years or more (else nothing compares across years)?"""
+        return self.forms.pid.nunique() != len(self.forms.groupby(["pid", "year"]))
 
     def indicators(self) -> pd.DataFrame:
         """One row per indicator of every placed form: pid, year, pos, rep, level3 key, row index."""

@@ -144,10 +144,13 @@ def _short(text: str | None, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def across_years(forms: list[Form], earlier: Iterable[Form], policy: Policy) -> list[Finding]:
-    """TARGET_LOWERED and TEXT_REPEATED on this run's forms, against every year known."""
-    timeline = Timeline.build(forms, earlier, policy)
-    if timeline.forms.pid.nunique() == len(timeline.forms.groupby(["pid", "year"])):
+def across_years(
+    forms: list[Form], earlier: Iterable[Form], policy: Policy, timeline: Timeline | None = None
+) -> list[Finding]:
+    """TARGET_LOWERED and TEXT_REPEATED on this run's forms, against every year known
+    (`timeline`: those forms' Timeline, when the caller has built it already)."""
+    timeline = timeline or Timeline.build(forms, earlier, policy)
+    if not timeline.spans_years():
         return []  # no project has two years
     return [*target_lowered(timeline), *text_repeated(timeline)]
 

@@ -507,14 +507,14 @@ def test_memory_blowup_becomes_corrupt(tmp_path, monkeypatch):
 
 def test_a_hanging_report_costs_the_report_not_the_run(tmp_path, monkeypatch, caplog):
     report = pytest.importorskip("perfaudit.pipeline.report")
-    from perfaudit.pipeline import job
+    from perfaudit.pipeline import outputs
 
     inbox = make_inbox(tmp_path / "inbox", small_samples()[:2])
     out = tmp_path / "out"
     _run(inbox, out)
     before = (out / "report.html").read_bytes()
-    monkeypatch.setattr(job, "REPORT_TIMEOUT", 1.0)
-    monkeypatch.setattr(report, "write_site", lambda *a, **k: time.sleep(3600))
+    monkeypatch.setattr(outputs, "REPORT_TIMEOUT", 1.0)
+    monkeypatch.setattr(report, "write_pages", lambda *a, **k: time.sleep(3600))
     touch_content(inbox / small_samples()[0].name)
     start = time.monotonic()
     summary, fatal = _run(inbox, out)

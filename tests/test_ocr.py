@@ -21,7 +21,7 @@ import pypdfium2.raw as pdfium_c
 import pytest
 from PIL import Image
 
-from perfaudit.extract import grid, imageprep, ocr, ocrtext, recognize, routing
+from perfaudit.extract import grid, imageprep, ocr, ocrtext, recognize, routing, rulemasks
 from perfaudit.extract.render import MAX_PIXELS, RenderError, clamp_scale, render_pdf_page
 from perfaudit.extract.textlayer import page_items
 from perfaudit.model import RawDocument, Row, TextLine
@@ -138,9 +138,9 @@ def test_soft_runs_bridge_small_breaks():
     ink = np.zeros((20, 300), np.uint8)
     ink[10, 10:290] = 255
     ink[10, 100:103] = 0  # a JPEG-eaten gap of 3 px
-    runs = grid.soft_runs(ink, 60, True, 0.9)
+    runs = rulemasks.soft_runs(ink, 60, True, 0.9)
     assert runs[10, 20:280].all()
-    assert not grid.soft_runs(ink[:, :50], 60, True, 0.9).any()  # too short to be a rule
+    assert not rulemasks.soft_runs(ink[:, :50], 60, True, 0.9).any()  # too short to be a rule
 
 
 def test_merge_cells_from_segment_arrays():

@@ -98,7 +98,7 @@ def test_fax_150dpi_reads_its_level2_column_and_funds_rows(fax_150):
     assert [f.item for f in form.funds] == [f["item"] for f in truth["funds"]]
     carried = form.fund("上年结转资金")
     assert carried.annual_budget == 0.0 and carried.executed == 0.0
-    assert carried.confidence <= 0.8  # matched on a label that lost two glyphs
+    assert carried.confidence < 0.85  # matched on a label that lost glyphs: doubted
     other = form.fund("其他资金")  # printed `67:25` and `. 37.62` by the OCR
     assert (other.annual_budget, other.executed) == (67.25, 37.62)
     doubted = {d.field for d in form.doubts if d.confidence < 0.5}

@@ -22,8 +22,9 @@ The package, by what each module holds:
 - `charts`, `sections`: HTML pieces (a new card element or page section goes in `sections`);
 - `history`: each project's years (totals, grades, changed targets; scoring/projects.py);
 - `page`: the whole page and its atomic write;
-- `site`: past a size budget, report/index.html and a page per unit; `cache`: crops kept
-  across nights (OUTDIR/crops.sqlite).
+- `site`: past a size budget, report/index.html and a page per unit, each page's forms and
+  findings read from a `sitedata.SiteData` (in memory, or the nightly job's state and spill);
+  `cache`: crops kept across nights (OUTDIR/crops.sqlite).
 """
 
 from perfaudit.pipeline.report.common import (
@@ -45,7 +46,7 @@ from perfaudit.pipeline.report.crops import (
     table_extents,
 )
 from perfaudit.pipeline.report.page import _csp_hash, render_report, write_report
-from perfaudit.pipeline.report.site import write_site
+from perfaudit.pipeline.report.site import write_pages, write_site
 
 __all__ = [
     "IMAGE_BUDGET",
@@ -65,5 +66,6 @@ __all__ = [
     "render_report",
     "table_extents",
     "write_report",
+    "write_pages",
     "write_site",
 ]

@@ -84,6 +84,10 @@ class CropCache:
         self.used.add(key)
         return Crop(*row)
 
+    def has(self, key: str) -> bool:
+        """Is the crop there (without counting or keeping it, as `get` does)?"""
+        return self.db.execute("SELECT 1 FROM crops WHERE key = ?", (key,)).fetchone() is not None
+
     def put(self, key: str, crop: Crop) -> None:
         self.used.add(key)
         self.db.execute(

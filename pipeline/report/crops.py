@@ -194,6 +194,7 @@ def render_crops(
     *,
     cache: Any = None,
     sha_of: Mapping[str, str] | None = None,
+    jobs: int = 1,
 ) -> dict[CropKey, Crop]:
     """Render each distinct region once, opening each PDF once; never raises for a bad file.
 
@@ -201,9 +202,10 @@ def render_crops(
     display names for one file share their pictures too. With a `cache`
     (report/cache.py's CropCache) and each file's sha256 in `sha_of`, a region
     rendered on an earlier night is taken from the cache and its PDF not opened.
+    With `jobs` > 1 the regions the cache lacks are rendered by that many forked
+    processes first (a big night's pictures are most of its report's time); the
+    pictures kept are the same as one process would keep.
     """
-    import pypdfium2 as pdfium
-
     extents = extents or {}
     sha_of = sha_of or {}
     by_path: dict[str, dict[tuple, list[CropKey]]] = defaultdict(lambda: defaultdict(list))
@@ -215,6 +217,15 @@ def render_crops(
             by_path[str(path)][(key.page, key.bbox, extent)].append(key)
             if sha_of.get(key.file):
                 sha_of_path[str(path)] = sha_of[key.file]
+    todo_of: dict[str, list[tuple]] = {}
+    for path, regions in by_path.items():
+        sha = sha_of_path.get(path) if cache is not None else None
+        todo_of[path] = [
+            region
+            for region in sorted(regions, key=lambda r: (r[0], r[1][1], r[1][0]))
+            if not (sha and cache.has(cache.key(sha, *region)))
+        ]
+    rendered = _render_parallel(todo_of, jobs) if jobs > 1 else {}
     out: dict[CropKey, Crop] = {}
     used = 0
     for path, regions in by_path.items():
@@ -232,35 +243,71 @@ def render_crops(
             used += len(crop.uri)
         if not todo or used > hard_cap:
             continue
-        try:
-            doc = pdfium.PdfDocument(path)
-        except Exception as exc:  # missing, encrypted, broken: no pictures, no crash
-            log.info("report: no pictures from %s (%s)", path, exc)
-            continue
-        pages: dict[int, Any] = {}
-        try:
-            n_pages = len(doc)
-            for region in todo:
-                page_no, bbox, extent = region
-                if used > hard_cap:
-                    log.warning("report: picture budget exhausted; later rows get no picture")
-                    break
-                if page_no > n_pages:
-                    continue
-                try:
-                    page = pages.get(page_no) or pages.setdefault(page_no, doc[page_no - 1])
-                    crop = _render_one(page, bbox, extent)
-                except Exception as exc:
-                    log.info("report: cannot render %s p.%s %s (%s)", path, page_no, bbox, exc)
-                    continue
-                if crop is not None:
-                    for key in regions[region]:
-                        out[key] = crop
-                    used += len(crop.uri)
-                    if sha:
-                        cache.put(cache.key(sha, *region), crop)
-        finally:
-            for page in pages.values():
-                page.close()
-            doc.close()
+        crops = rendered[path] if path in rendered else _render_path(path, todo, hard_cap - used)
+        if crops is None:
+            continue  # the PDF could not be opened
+        for region in todo:
+            if used > hard_cap:
+                log.warning("report: picture budget exhausted; later rows get no picture")
+                break
+            crop = crops.get(region)
+            if crop is not None:
+                for key in regions[region]:
+                    out[key] = crop
+                used += len(crop.uri)
+                if sha:
+                    cache.put(cache.key(sha, *region), crop)
     return out
+
+
+def _render_path(path: str, todo: list[tuple], budget: float = math.inf) -> dict | None:
+    """region → Crop (absent: nothing to show) for one PDF's regions, in order, until about
+    `budget` characters of pictures are made; None when the PDF cannot be opened."""
+    import pypdfium2 as pdfium
+
+    try:
+        doc = pdfium.PdfDocument(path)
+    except Exception as exc:  # missing, encrypted, broken: no pictures, no crash
+        log.info("report: no pictures from %s (%s)", path, exc)
+        return None
+    out: dict[tuple, Crop] = {}
+    used = 0
+    pages: dict[int, Any] = {}
+    try:
+        n_pages = len(doc)
+        for region in todo:
+            page_no, bbox, extent = region
+            if used > budget:
+                break
+            if page_no > n_pages:
+                continue
+            try:
+                page = pages.get(page_no) or pages.setdefault(page_no, doc[page_no - 1])
+                crop = _render_one(page, bbox, extent)
+            except Exception as exc:
+                log.info("report: cannot render %s p.%s %s (%s)", path, page_no, bbox, exc)
+                continue
+            if crop is not None:
+                out[region] = crop
+                used += len(crop.uri)
+    finally:
+        for page in pages.values():
+            page.close()
+        doc.close()
+    return out
+
+
+def _render_task(task: tuple[str, list[tuple]]) -> tuple[str, dict | None]:
+    path, todo = task
+    return path, _render_path(path, todo)
+
+
+def _render_parallel(todo_of: Mapping[str, list[tuple]], jobs: int) -> dict[str, dict | None]:
+    """_render_path for every PDF with regions to render, in `jobs` forked processes."""
+    import multiprocessing
+
+    tasks = [(path, todo) for path, todo in todo_of.items() if todo]
+    if len(tasks) < 2:
+        return {}
+    with multiprocessing.get_context("fork").Pool(min(jobs, len(tasks))) as pool:
+        return dict(pool.imap_unordered(_render_task, tasks, chunksize=4))

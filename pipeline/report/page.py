@@ -98,9 +98,11 @@ def render_report(
     crop_cache: CropCache | None = None,
     back: str | None = None,
     histories: list | None = None,
+    crop_jobs: int = 1,
 ) -> str:
     """The report page as a string (see write_report). `crop_cache` keeps the pictures
-    across nights (report/cache.py); `back` links the page to an index (report/site.py)."""
+    across nights (report/cache.py); `back` links the page to an index (report/site.py);
+    `crop_jobs` processes render the pictures (crops.render_crops)."""
     if policy is None:
         from perfaudit.scoring.policy import load_policy
 
@@ -123,6 +125,7 @@ def render_report(
         hard_cap=max(image_budget * 3, RENDER_HARD_CAP),
         cache=crop_cache,
         sha_of={r.file: r.sha256 for r in results},
+        jobs=crop_jobs,
     )
     omitted = _assign_crops(cards, crops, image_budget)
     refs = cell_refs(forms)

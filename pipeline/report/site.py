@@ -13,20 +13,15 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from perfaudit.model import Finding, Form
-from perfaudit.pipeline.report.common import (
-    SEVERITY_LABEL,
-    SEVERITY_RANK,
-    _e,
-    finding_anchor,
-    local_time,
-)
+from perfaudit.pipeline.report.common import SEVERITY_LABEL, SEVERITY_RANK, _e, local_time
+from perfaudit.pipeline.report.sitedata import NO_UNIT, Loaded, Ref, SiteData
 
 if TYPE_CHECKING:
     from perfaudit.pipeline.report.cache import CropCache
@@ -37,7 +32,6 @@ SPLIT_BYTES = 30_000_000  # one report.html up to this; past it, a page per unit
 # a cheap estimate of a page (HTML of a form and of a finding, a finding's picture), so a
 # huge run is not rendered whole first, and a big unit is cut into parts that fit
 EST_FINDING_BYTES, EST_FORM_BYTES, EST_CROP_BYTES = 1_500, 2_000, 5_000
-NO_UNIT = "（未填单位）"
 FOLDER = "report"
 UNREADABLE = "unreadable.html"
 REDIRECT_JS = (
@@ -53,8 +47,8 @@ class Part:
     """One page of a unit: unit-0001.html, then unit-0001-2.html … for a unit too big for one."""
 
     page: str
-    forms: list[Form] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
+    forms: list[tuple[str, int]] = field(default_factory=list)
+    findings: list[Ref] = field(default_factory=list)
     files: set[str] = field(default_factory=set)
 
 
@@ -62,8 +56,8 @@ class Part:
 class Unit:
     name: str
     page: str = ""  # its first page
-    forms: list[Form] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
+    forms: list[tuple[str, int]] = field(default_factory=list)
+    findings: list[Ref] = field(default_factory=list)
     files: set[str] = field(default_factory=set)
     parts: list[Part] = field(default_factory=list)
 
@@ -80,12 +74,32 @@ def write_site(
     cache_path: Path | None = None,
     budget: int | None = None,
     histories: list | None = None,
+    jobs: int = 1,
 ) -> list[str]:
     """Write report.html at `path`, and `report/` beside it when split, each page atomically;
     return the names made beside `path` ("report.html", and "report" when split).
 
     `cache_path`: the crop cache (report/cache.py), kept across nights; `histories`
     (scoring.projects.project_histories): each project's years, shown on its unit's page."""
+    return write_pages(
+        path, Loaded(results, forms, findings), sources, changes, policy=policy,
+        cache_path=cache_path, budget=budget, histories=histories, jobs=jobs,
+    )  # fmt: skip
+
+
+def write_pages(
+    path: Path,
+    data: SiteData,
+    sources: Mapping[str, Path],
+    changes: Mapping | None = None,
+    *,
+    policy: Policy,
+    cache_path: Path | None = None,
+    budget: int | None = None,
+    histories: list | None = None,
+    jobs: int = 1,
+) -> list[str]:
+    """write_site from a SiteData: only one page's forms and findings are read at a time."""
     from perfaudit.pipeline.export import atomic_writer
     from perfaudit.pipeline.report.cache import CropCache
 
@@ -93,8 +107,8 @@ def write_site(
     made = []
     try:
         for rel, text in iter_site(
-            results, forms, findings, sources, changes, policy=policy, cache=cache, budget=budget,
-            histories=histories,
+            data, sources, changes, policy=policy, cache=cache, budget=budget,
+            histories=histories, jobs=jobs,
         ):  # fmt: skip
             target = path if rel == "report.html" else path.parent / rel
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -111,9 +125,7 @@ def write_site(
 
 
 def iter_site(
-    results: list[FileResult],
-    forms: list[Form],
-    findings: list[Finding],
+    data: SiteData,
     sources: Mapping[str, Path],
     changes: Mapping | None,
     *,
@@ -121,67 +133,73 @@ def iter_site(
     cache: CropCache | None = None,
     budget: int | None = None,
     histories: list | None = None,
+    jobs: int = 1,
 ) -> Iterator[tuple[str, str]]:
     """(path relative to OUTDIR, page): just report.html when one page fits the budget, else
     report/<unit page>…, report/unreadable.html, report/index.html and report.html (the
-    index again), one page in memory at a time."""
+    index again), one page (and its forms and findings) in memory at a time."""
     from perfaudit.pipeline.report.page import render_report
 
     budget = SPLIT_BYTES if budget is None else budget  # read now: a test may lower it
-    estimate = (EST_FINDING_BYTES + EST_CROP_BYTES) * len(findings) + EST_FORM_BYTES * len(forms)
+    estimate = (
+        EST_FINDING_BYTES + EST_CROP_BYTES
+    ) * data.n_findings + EST_FORM_BYTES * data.n_forms
     if estimate <= budget:
+        results, forms, findings = data.everything()
         page = render_report(
             results, forms, findings, sources, changes, policy=policy, crop_cache=cache,
-            histories=histories,
+            histories=histories, crop_jobs=jobs,
         )  # fmt: skip
+        del results, forms, findings
         if len(page.encode("utf-8")) <= budget:
             yield "report.html", page
             return
         del page
-    units, fatal = group_by_unit(forms, findings, budget)
-    by_file = {r.file: r for r in results}
+    units, fatal = group_by_unit(data.form_refs(), data.finding_refs(), budget)
     for unit in units:
         unit_histories = [h for h in histories or [] if (h.unit or NO_UNIT) == unit.name]
         for part in unit.parts:
-            part_results = [by_file[f] for f in sorted(part.files) if f in by_file]
             yield f"{FOLDER}/{part.page}", render_report(
-                part_results, part.forms, part.findings, sources,
+                data.results(sorted(part.files)), data.forms(part.forms),
+                data.findings(part.findings), sources,
                 _unit_changes(changes, unit.name, part.files), policy=policy, crop_cache=cache,
-                back="index.html", histories=unit_histories,
+                back="index.html", histories=unit_histories, crop_jobs=jobs,
             )  # fmt: skip
-    fatal_results = [r for r in results if r.fatal is not None]
+    fatal_results = data.fatal_results()
     if fatal or fatal_results:
         yield (
             f"{FOLDER}/{UNREADABLE}",
             render_report(
-                fatal_results, [], fatal, sources, None, policy=policy, back="index.html"
-            ),
+                fatal_results,
+                [],
+                data.findings(fatal),
+                sources,
+                None,
+                policy=policy,
+                back="index.html",
+            ),  # fmt: skip
         )
-    index = {"units": units, "fatal": len(fatal_results) or len(fatal)}
-    yield f"{FOLDER}/index.html", index_html(index, findings, forms, changes, prefix="")
-    yield "report.html", index_html(index, findings, forms, changes, prefix=f"{FOLDER}/")
+    index = {"units": units, "fatal": len(fatal_results) or len(fatal), "fatal_refs": fatal}
+    yield f"{FOLDER}/index.html", index_html(index, data.n_forms, changes, prefix="")
+    yield "report.html", index_html(index, data.n_forms, changes, prefix=f"{FOLDER}/")
 
 
 def group_by_unit(
-    forms: list[Form], findings: list[Finding], budget: int | None = None
-) -> tuple[list[Unit], list[Finding]]:
+    forms: Iterable[tuple[str, int, str]], findings: Iterable[Ref], budget: int | None = None
+) -> tuple[list[Unit], list[Ref]]:
     """Units in name order, each cut into pages of about `budget` bytes (forms with errors
-    first); and the findings of unreadable files."""
+    first); and the findings of unreadable files. `forms`: (file, index, unit) of each form."""
     units: dict[str, Unit] = {}
-    of_form: dict[tuple[str, int | None], str] = {}
-    for form in forms:
-        name = form.unit or NO_UNIT
+    for file, index, name in forms:
         unit = units.setdefault(name, Unit(name))
-        unit.forms.append(form)
-        unit.files.add(form.source.file)
-        of_form[(form.source.file, form.index)] = name
+        unit.forms.append((file, index))
+        unit.files.add(file)
     fatal = []
     for f in findings:
         if f.severity == "fatal" or f.form is None:
             fatal.append(f)
             continue
-        name = of_form.get((f.file, f.form)) or f.unit or NO_UNIT
-        unit = units.setdefault(name, Unit(name))
+        unit = units.setdefault(f.unit, Unit(f.unit))
         unit.findings.append(f)
         unit.files.add(f.file)
     ordered = [units[k] for k in sorted(units)]
@@ -193,16 +211,16 @@ def group_by_unit(
 
 def _parts(unit: Unit, stem: str, budget: int) -> list[Part]:
     """The unit's forms in pages that fit the budget by estimate, forms with errors first."""
-    by_form: dict[tuple[str, int | None], list[Finding]] = defaultdict(list)
+    by_form: dict[tuple[str, int | None], list[Ref]] = defaultdict(list)
     for f in unit.findings:
         by_form[(f.file, f.form)].append(f)
 
     def worst(key: tuple[str, int | None]) -> int:
         return min((SEVERITY_RANK.get(f.severity, 9) for f in by_form.get(key, [])), default=9)
 
-    keys = [(fm.source.file, fm.index) for fm in unit.forms]
-    keys += [k for k in by_form if k not in set(keys)]  # findings of a form not listed
-    form_of = {(fm.source.file, fm.index): fm for fm in unit.forms}
+    keys = list(unit.forms)
+    listed = set(keys)
+    keys += [k for k in by_form if k not in listed]  # findings of a form not listed
     parts: list[Part] = []
     size = 0
     for key in sorted(dict.fromkeys(keys), key=lambda k: (worst(k), k[0], k[1] or 0)):
@@ -213,8 +231,8 @@ def _parts(unit: Unit, stem: str, budget: int) -> list[Part]:
             size = 0
         part = parts[-1]
         size += est
-        if key in form_of:
-            part.forms.append(form_of[key])
+        if key in listed:
+            part.forms.append(key)
         part.findings += by_form.get(key, [])
         part.files.add(key[0])
     return parts or [Part(f"{stem}.html")]
@@ -232,22 +250,21 @@ def _unit_changes(changes: Mapping | None, unit: str, files: set[str]) -> dict |
     return out
 
 
-def index_html(
-    index: dict, findings: list[Finding], forms: list[Form], changes: Mapping | None, prefix: str
-) -> str:
+def index_html(index: dict, n_forms: int, changes: Mapping | None, prefix: str) -> str:
     """The units with their counts and links, and the key → page table the script follows."""
     from perfaudit.pipeline.report.page import _asset, _csp_hash
 
     units: list[Unit] = index["units"]
+    fatal: list[Ref] = index["fatal_refs"]
     parts = [p for u in units for p in u.parts]
     pages = [p.page for p in parts] + [UNREADABLE]
     where: dict[str, int] = {}
     for i, part in enumerate(parts):
         for f in part.findings:
-            where.setdefault(finding_anchor(f), i)
-    for f in findings:
-        if f.severity == "fatal" or f.form is None:
-            where.setdefault(finding_anchor(f), len(parts))
+            where.setdefault(f.anchor, i)
+    for f in fatal:
+        where.setdefault(f.anchor, len(parts))
+    findings = [f for u in units for f in u.findings] + fatal
     data = json.dumps(
         {"prefix": prefix, "pages": pages, "keys": where}, ensure_ascii=False, separators=(",", ":")
     ).replace("</", "<\\/")
@@ -280,7 +297,7 @@ def index_html(
         )
     tiles = [
         ("单位", len(units)),
-        ("自评表", len(forms)),
+        ("自评表", n_forms),
         (SEVERITY_LABEL["error"], sev.get("error", 0)),
         (SEVERITY_LABEL["warning"], sev.get("warning", 0)),
         (SEVERITY_LABEL["info"], sev.get("info", 0)),
@@ -299,7 +316,7 @@ def index_html(
         '<meta name="referrer" content="no-referrer">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta name="generator" content="perfaudit"><link rel="icon" href="data:,">'
-        f"<title>审核报告 · {len(units)} 个单位 · {len(forms)} 张自评表</title>"
+        f"<title>审核报告 · {len(units)} 个单位 · {n_forms} 张自评表</title>"
         f"<style>{css}</style></head><body>"
         '<header class="top"><div class="wrap"><h1>审核报告</h1>'
         '<span class="sub">按单位分页：点击单位查看其自评表与问题</span>'

@@ -1,0 +1,120 @@
+"""Ruling-line masks of an ink image: runs longer than text strokes, less merged text.
+
+grid.py turns these masks into rule positions and cells. A rule is a long thin
+run with paper on both sides (soft_runs, drop_crossed_runs); a vertical rule
+too short for that test counts when it joins two horizontal rules (bridges): the
+10 pt rows of a workbook printed in 7 pt text.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from perfaudit.extract.gridsettings import DEFAULT, GridSettings, px
+
+
+def soft_runs(ink: np.ndarray, length: int, horizontal: bool, fill: float) -> np.ndarray:
+    """Pixels on a straight run of `length` that is at least `fill` ink.
+
+    An opening would demand every pixel of the run, so one JPEG-eaten pixel
+    breaks a thin rule; a box filter tolerates small breaks and still rejects
+    text, whose strokes are shorter than `length`.
+    """
+    ksize = (length, 1) if horizontal else (1, length)
+    density = cv2.blur(ink, ksize, borderType=cv2.BORDER_CONSTANT)  # mean of 0/255, in uint8
+    _, seeds = cv2.threshold(density, fill * 255 - 0.5, 255, cv2.THRESH_BINARY)
+    return cv2.dilate(seeds, np.ones(ksize[::-1], np.uint8))
+
+
+def line_masks(
+    ink: np.ndarray, scale: float, settings: GridSettings = DEFAULT
+) -> tuple[np.ndarray, np.ndarray]:
+    """Horizontal and vertical ruling masks: ink runs longer than any text stroke.
+
+    Vertical rules are looked for after the horizontal ones are cut out, so a
+    glyph stroke that touches the rule above it cannot pass for a vertical rule.
+    """
+    h_mask = soft_runs(ink, px(settings.min_h_line, scale), True, settings.min_fill)
+    h_mask = drop_crossed_runs(h_mask, ink, settings.max_crossed)
+    cut = cv2.dilate(h_mask, np.ones((3, 3), np.uint8))
+    v_src = cv2.bitwise_and(ink, cv2.bitwise_not(cut))
+    v_mask = soft_runs(v_src, px(settings.min_v_line, scale), False, settings.min_fill)
+    return h_mask, v_mask | bridges(v_src, h_mask, scale, settings)
+
+
+def drop_crossed_runs(
+    h_mask: np.ndarray, ink: np.ndarray, max_crossed: float = DEFAULT.max_crossed, gap: int = 2
+) -> np.ndarray:
+    """The horizontal runs of `h_mask` without those that glyphs cross: merged text strokes.
+
+    Each run is judged along its own columns (its top and bottom edge in each, so
+    a curled or slightly skewed rule is followed): the rows `gap` px beyond them
+    are paper along a rule, and cut by the glyph's other strokes along a line of
+    small dense text whose horizontal strokes the blur joined into one run. Such
+    a run beside a real rule would also shift that rule's band.
+    """
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(h_mask, connectivity=8)
+    height = ink.shape[0]
+    out = h_mask
+    for k in range(1, n):
+        x, y, w, h = (int(v) for v in stats[k, :4])
+        sub = labels[y : y + h, x : x + w] == k
+        top = y + sub.argmax(axis=0)
+        bottom = y + h - 1 - sub[::-1].argmax(axis=0)
+        xs = np.arange(x, x + w)
+        ok = (top - gap - 1 >= 0) & (bottom + gap + 1 < height)
+        if not ok.any():
+            continue
+        t, b, xs = top[ok], bottom[ok], xs[ok]
+        up = (ink[t - gap - 1, xs] > 0) | (ink[t - gap, xs] > 0)
+        down = (ink[b + gap, xs] > 0) | (ink[b + gap + 1, xs] > 0)
+        if float((up & down).mean()) > max_crossed:
+            if out is h_mask:
+                out = h_mask.copy()
+            view = out[y : y + h, x : x + w]
+            view[sub] = 0
+    return out
+
+
+def bridges(
+    v_src: np.ndarray, h_mask: np.ndarray, scale: float, settings: GridSettings = DEFAULT
+) -> np.ndarray:
+    """Vertical runs too short for `min_v_line` that join a horizontal rule above to one below.
+
+    A rule between two rules spans the whole gap; a text stroke, however long
+    for its size, stops short of the rules by the cell's padding. So a run is
+    kept when both its ends reach horizontal-rule pixels (across the 1 px cut
+    line_masks makes, plus `bridge_reach`), whatever its length.
+    """
+    short = soft_runs(v_src, px(settings.min_bridge, scale), False, settings.min_fill)
+    out = np.zeros_like(short)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(short, connectivity=8)
+    reach = 2 + px(settings.bridge_reach, scale)
+    thick = px(2.0, scale)  # a hairline or a bold rule; wider is a glyph's stroke block
+    height = h_mask.shape[0]
+    for k in range(1, n):
+        x, y, w, h = (int(v) for v in stats[k, :4])
+        if w > thick:
+            continue
+        above = h_mask[max(0, y - reach) : y, x : x + w]
+        below = h_mask[y + h : min(height, y + h + reach), x : x + w]
+        if above.any() and below.any():
+            view = out[y : y + h, x : x + w]
+            view[labels[y : y + h, x : x + w] == k] = 255
+    return out
+
+
+def crossed_share(ink: np.ndarray, band: tuple[int, int], lo: int, hi: int, gap: int = 2) -> float:
+    """Share of columns lo..hi with ink both just above and just below the band.
+
+    The rows `gap` px beyond the band's edges (2 px: past the rule's blurred
+    edge) are paper along a rule; along a run of merged text strokes the
+    glyphs' other strokes cross them.
+    """
+    b0, b1 = band
+    if hi <= lo or b0 - gap - 1 < 0 or b1 + gap + 2 > ink.shape[0]:
+        return 0.0
+    up = ink[b0 - gap - 1 : b0 - gap + 1, lo:hi].any(axis=0)
+    down = ink[b1 + gap : b1 + gap + 2, lo:hi].any(axis=0)
+    return float((up & down).mean())
