@@ -45,6 +45,8 @@ test: lint  ## lint, then the whole test suite (no tests collected is a failure)
 bench: $(STAMP)  ## benchmarks (never part of `make test`)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 	$(BIN)/python bench/bench_families.py --naive  # scans per degradation family and dpi
+	$(BIN)/pip install --quiet -e '.[dev,bench]' $(PIP_QUIET)
+	$(BIN)/python bench/text_engines.py  # text path vs pdfplumber, camelot: pages/s, peak RSS
 	$(BIN)/python bench/profile_extract.py --repeat 3  # both paths next to their baselines, RSS per worker
 
 samples:  ## rebuild samples/ (needs LibreOffice: apt-get install libreoffice-writer-nogui fonts-noto-cjk)

@@ -10,7 +10,10 @@ thread each, as `perfaudit run` gives a worker) on a scan of each family, with
 the peak RSS of a worker. `--profile` prints the cProfile tops (cumulative and
 tottime) of one pass of each path.
 
-    .venv/bin/python bench/profile_extract.py [--repeat 3] [--profile] [--top 20]
+    .venv/bin/python bench/profile_extract.py [--repeat 3] [--profile] [--top 20] [--pdfminer]
+
+`--pdfminer` reads every page with pdfminer (TextLayerSettings(pdfium=False)): the text
+path before PDFium read the characters and rules (issue #17's "before").
 """
 
 from __future__ import annotations
@@ -117,9 +120,18 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=20)
     parser.add_argument("--no-scans", action="store_true")
     parser.add_argument("--repeat-scans", type=int, default=2, help="passes of the scan half")
+    parser.add_argument("--pdfminer", action="store_true", help="every page parsed by pdfminer")
     args = parser.parse_args()
+    if args.pdfminer:
+        from perfaudit.extract import document
+        from perfaudit.extract.textlayer import TextLayerSettings
+
+        defaults = list(document.read_document.__defaults__ or ())
+        defaults[-1] = TextLayerSettings(pdfium=False)  # the `settings` parameter
+        document.read_document.__defaults__ = tuple(defaults)
     texts, scans = text_files(), scan_files()
-    print(f"machine: {platform.machine()}, python {platform.python_version()}")
+    backend = "pdfminer only" if args.pdfminer else "PDFium text backend"
+    print(f"machine: {platform.machine()}, python {platform.python_version()}, {backend}")
     ours(texts[0])
     pdfplumber_tables(texts[0])
     t_pl, pages = best_of(pdfplumber_tables, texts, args.repeat)

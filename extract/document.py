@@ -21,6 +21,7 @@ from pdfminer.pdftypes import resolve1
 
 from perfaudit.extract.ocr import ocr_page_items
 from perfaudit.extract.orientation import text_direction, upright_copy
+from perfaudit.extract.pdfium_page import use_pdfium
 from perfaudit.extract.render import RenderError
 from perfaudit.extract.reread import PageReader
 from perfaudit.extract.routing import needs_ocr
@@ -160,14 +161,21 @@ def _read_pages(
     by_page: dict[int, list[Item]] = {}
     fixes: dict[int, int] = {}
     scanned: list[int] = []
-    for index, page in enumerate(pdf.pages):
-        if needs_ocr(page):
-            scanned.append(index)
-        elif direction := text_direction(page):
-            fixes[index] = (int(page.rotation or 0) + direction) % 360
-        else:
-            by_page[index] = page_items(page, index + 1, settings)
-        page.flush_cache()  # keep memory flat on long annexes
+    fast = _pdfium_document(path) if settings.pdfium else None
+    try:
+        for index, page in enumerate(pdf.pages):
+            if fast is not None:
+                _pdfium_objects(path, fast, page, index)
+            if needs_ocr(page):
+                scanned.append(index)
+            elif direction := text_direction(page):
+                fixes[index] = (int(page.rotation or 0) + direction) % 360
+            else:
+                by_page[index] = page_items(page, index + 1, settings)
+            page.flush_cache()  # keep memory flat on long annexes
+    finally:
+        if fast is not None:
+            fast.close()
     if fixes:
         log.debug("%s: re-reading pages %s upright", path, sorted(fixes))
         with pdfplumber.open(upright_copy(path, fixes)) as upright:
@@ -176,6 +184,35 @@ def _read_pages(
     if scanned:
         by_page.update(_ocr_pages(path, scanned, reader))
     return [item for index in sorted(by_page) for item in by_page[index]], [i + 1 for i in scanned]
+
+
+def _pdfium_document(path: Path) -> pypdfium2.PdfDocument | None:
+    """The file opened by PDFium for the text path, or None (pdfminer reads every page)."""
+    try:
+        return pypdfium2.PdfDocument(str(path))
+    except Exception:  # PdfiumError; pdfminer may still read what PDFium refuses
+        return None
+
+
+def _pdfium_objects(
+    path: Path, doc: pypdfium2.PdfDocument, page: pdfplumber.page.Page, index: int
+) -> None:
+    """Give the page its characters and rules from PDFium; pdfminer parses it when PDFium's
+    reading could differ from pdfminer's (extract/pdfium_page.py says when)."""
+    if index >= len(doc):
+        log.debug("%s p.%d: PDFium sees no such page, pdfminer reads it", path, index + 1)
+        return
+    try:
+        fpage = doc[index]
+    except Exception as exc:  # PdfiumError: the page does not load in PDFium
+        log.debug("%s p.%d: PDFium cannot load the page (%s)", path, index + 1, exc)
+        return
+    try:
+        reason = use_pdfium(page, fpage)
+    finally:
+        fpage.close()
+    if reason is not None:
+        log.debug("%s p.%d read by pdfminer: %s", path, index + 1, reason)
 
 
 def _ocr_pages(

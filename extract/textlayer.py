@@ -41,6 +41,8 @@ class TextLayerSettings:
     )
     # a text line shorter than this many visible characters is noise (page numbers)
     min_line_chars: int = 1
+    # read characters and rules through PDFium (extract/pdfium_page.py); False: pdfminer
+    pdfium: bool = True
 
 
 DEFAULT_SETTINGS = TextLayerSettings()

@@ -1,0 +1,84 @@
+"""What the PDFium text backend's modules share (extract/pdfium_page.py): the fallback,
+float32 → double snapping, pdfminer's matrix arithmetic."""
+
+from __future__ import annotations
+
+import ctypes
+from typing import Any
+
+import numpy as np
+
+Matrix = tuple[float, float, float, float, float, float]
+Obj = dict[str, Any]
+
+REASONS = (
+    "rotated page",
+    "mediabox offset",
+    "rotated text",
+    "render mode",
+    "vertical font",
+    "radicals",
+    "unknown font",
+    "unicode",
+    "font metrics",
+    "dropped text",
+    "pdfium error",
+    "content stream",
+    "precision",
+    "ligature",
+)
+
+_IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+
+
+class Fallback(Exception):
+    """This page must be parsed by pdfminer; `reason` is one of REASONS."""
+
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+
+
+def _snap(values: list[float]) -> list[float]:
+    """float32 values → the shortest decimals float32 rounds to them, as doubles.
+
+    A PDF writes `56.7`; PDFium holds float32(56.7) = 56.70000076; pdfminer holds the
+    double nearest 56.7. The shortest decimal that round-trips through float32 is the
+    written number whenever it has at most 7 significant digits (all real forms)."""
+    missing = [v for v in values if v not in _SNAPPED]
+    if missing:
+        if len(_SNAPPED) > _SNAP_CACHE:
+            _SNAPPED.clear()
+        snapped = np.asarray(missing, dtype=np.float32).astype(str).astype(np.float64)
+        _SNAPPED.update(zip(missing, snapped.tolist(), strict=True))
+    return [_SNAPPED[v] for v in values]
+
+
+# float32 value → its snapped double: a page repeats its coordinates (every cell edge is
+# met many times), and numpy's conversion costs more per call than per value
+_SNAPPED: dict[float, float] = {}
+_SNAP_CACHE = 200_000
+
+
+def _mult(m1: Matrix, m0: Matrix) -> Matrix:
+    """m1 then m0 (pdfminer.utils.mult_matrix)."""
+    a1, b1, c1, d1, e1, f1 = m1
+    a0, b0, c0, d0, e0, f0 = m0
+    return (
+        a0 * a1 + c0 * b1,
+        b0 * a1 + d0 * b1,
+        a0 * c1 + c0 * d1,
+        b0 * c1 + d0 * d1,
+        a0 * e1 + c0 * f1 + e0,
+        b0 * e1 + d0 * f1 + f0,
+    )
+
+
+def _apply(m: Matrix, x: float, y: float) -> tuple[float, float]:
+    """pdfminer.utils.apply_matrix_pt."""
+    a, b, c, d, e, f = m
+    return a * x + c * y + e, b * x + d * y + f
+
+
+def _handle(ptr: Any) -> int:
+    return ctypes.cast(ptr, ctypes.c_void_p).value or 0
