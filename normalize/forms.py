@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
 
 from perfaudit.model import (
-    TEMPLATE_FIELDS,
     Cell,
     Form,
     FundRow,
@@ -26,10 +24,16 @@ from perfaudit.model import (
     Source,
     TextLine,
 )
-from perfaudit.normalize.columns import Column, assign, header_columns, match_header, text_of
+from perfaudit.normalize.columns import assign, header_columns, match_header, text_of
+from perfaudit.normalize.formstate import (
+    FormState,
+    footer,
+    funds_unit,
+    goals,
+    header_fields,
+)
 from perfaudit.normalize.indicator_rows import (
     QUALITATIVE_OP,
-    Group,
     PendingRow,
     carry_labels,
     combine,
@@ -51,31 +55,9 @@ from perfaudit.normalize.values import to_number
 from perfaudit.normalize.vocabulary import fold
 
 _YEAR = re.compile(r"(\d{4})\s*年")
-_FUNDS_UNIT = re.compile(r"[(（]\s*(万元|元)\s*[)）]")
 _INDEX_PREFIX = re.compile(r"^\s*指标\s*\d+\s*[:：.、]\s*")  # template numbering `指标1:`
 _PLACEHOLDER = re.compile(r"^[…\.。/／\-—_]*$")
 TOTAL_FUNDS = "年度资金总额"
-# header fields printed as label | value (the value runs to the next label)
-VALUE_FIELDS = ("project", "department", "unit", *TEMPLATE_FIELDS)
-
-
-@dataclass
-class _FormState:
-    form: Form
-    template: Template
-    hits: Counter = field(default_factory=Counter)  # template markers seen in this form
-    section: str = "header"
-    fund_cols: list[Column] = field(default_factory=list)
-    goal_cols: list[Column] = field(default_factory=list)
-    ind_cols: list[Column] = field(default_factory=list)
-    l1: Group | None = None
-    l2: Group | None = None
-    rows: list[PendingRow] = field(default_factory=list)
-    pages: set[int] = field(default_factory=set)
-    funds_label: str = ""  # the 项目资金(万元) header cell, for a unit cut by a page break
-    carry: list[Cell] | None = None  # a footer row whose label may continue on the next page
-    resume: bool = False  # a repeated header row opened this page: the next row may continue
-    at_page_top: bool = False  # the indicator row being read is the first of its page
 
 
 class FormBuilder:
@@ -85,7 +67,7 @@ class FormBuilder:
         self.doc = doc
         self.title_words = {w for t in load_templates().values() for w in t.title_words}
         self.forms: list[Form] = []
-        self.state: _FormState | None = None
+        self.state: FormState | None = None
         self.pending_title: TextLine | None = None
         self.pending_year: int | None = None
         self.pending_hits: Counter = Counter()  # markers in the lines before the next form
@@ -156,13 +138,13 @@ class FormBuilder:
         if st is None:
             return
         st.pages.add(row.page)
-        if self._header_fields(st, cells, fields):
+        if header_fields(st, cells, fields):
             return
         if self._funds(st, row, cells, fields):
             return
-        if self._goals(st, row, cells, fields):
+        if goals(st, cells, fields, st.section == "goals" and self._is_indicator_header(cells)):
             return
-        if self._footer(st, cells, fields):
+        if footer(st, cells, fields):
             return
         if self._indicator_header(st, cells):
             return
@@ -188,7 +170,7 @@ class FormBuilder:
         rest = [c for c in cells if c is not below[0] and c.bbox[0] >= label.bbox[0]]
         left = [c.text for c in cells if c.bbox[2] <= label.bbox[0] + 1]
         if st.section == "funds" and left:  # the rest of a cut `项目资金(万` / `元)` cell
-            self._funds_unit(st, [st.funds_label + "".join(left)])
+            funds_unit(st, [st.funds_label + "".join(left)])
         return [joined, *carried[1:], *rest]
 
     def _open(self, row: Row, hits: Counter) -> None:
@@ -202,7 +184,7 @@ class FormBuilder:
             form.title = self._title_text(self.pending_title.text)
             form.where["title"] = Located(self.pending_title.page, self.pending_title.bbox)
         form.year = self.pending_year
-        self.state = _FormState(form=form, template=detect(marks), hits=marks)
+        self.state = FormState(form=form, template=detect(marks), hits=marks)
         if self.pending_title is not None:
             self.state.pages.add(self.pending_title.page)
         self.pending_title = None
@@ -215,28 +197,7 @@ class FormBuilder:
 
     # ----------------------------------------------------------- sections --
 
-    def _header_fields(self, st: _FormState, cells: list[Cell], fields: list[str | None]) -> bool:
-        """Label/value pairs: 项目名称 | … , 主管部门 | … | 实施单位 | …, and cells printing
-        label and value together (`项目负责人:王明`)."""
-        keys = set(VALUE_FIELDS)
-        prefixed = [st.template.prefixed_field(c.text) for c in cells]
-        for name, value in filter(None, prefixed):
-            setattr(st.form, name, value or None)
-        if not keys & set(fields):
-            return any(prefixed)
-        for i, (cell, name) in enumerate(zip(cells, fields, strict=True)):
-            if name not in keys:
-                continue
-            values = []
-            for nxt, nxt_name in zip(cells[i + 1 :], fields[i + 1 :], strict=True):
-                if nxt_name is not None:
-                    break
-                values.append(nxt.text)
-            setattr(st.form, name, "".join(values).strip() or None)
-            st.form.where[name] = Located(cell.page, cell.bbox, cell.confidence)
-        return True
-
-    def _funds(self, st: _FormState, row: Row, cells: list[Cell], fields: list[str | None]) -> bool:
+    def _funds(self, st: FormState, row: Row, cells: list[Cell], fields: list[str | None]) -> bool:
         table = st.template.fund_columns
         # a block label (`年度预算数(万元)`) is not a column header, however alike it reads
         heads = [c for c, name in zip(cells, fields, strict=True) if name is None]
@@ -247,7 +208,7 @@ class FormBuilder:
             st.funds_label = "".join(
                 c.text for c, n in zip(cells, fields, strict=True) if n == "funds"
             )
-            self._funds_unit(st, [st.funds_label])
+            funds_unit(st, [st.funds_label])
             return True
         if st.section != "funds":
             return False
@@ -257,7 +218,7 @@ class FormBuilder:
             item = TOTAL_FUNDS  # a funds block with one unlabeled row (Chongqing)
         if item is None and row.first_on_page and not st.form.funds:
             # the funds header cut by a page break: `项目` / `资金(万元)`
-            self._funds_unit(st, [st.funds_label + "".join(c.text for c in cells)])
+            funds_unit(st, [st.funds_label + "".join(c.text for c in cells)])
             return True
         if item is None:
             if sum(to_number(c.text) is not None for c in cells) >= 3:
@@ -279,14 +240,6 @@ class FormBuilder:
         if st.form.fund(item) is None:
             st.form.funds.append(fund)
         return True
-
-    @staticmethod
-    def _funds_unit(st: _FormState, texts: list[str]) -> None:
-        """万元 or 元, from the 项目资金(万元) header cell."""
-        for text in texts:
-            unit = _FUNDS_UNIT.search(fold(text))
-            if unit:
-                st.form.funds_unit = unit.group(1)
 
     def _fund_item(self, cells: list[Cell]) -> str | None:
         self.fund_match = 1.0
@@ -312,32 +265,6 @@ class FormBuilder:
         self.fund_match = found[1] / 100
         return found[0]
 
-    def _goals(self, st: _FormState, row: Row, cells: list[Cell], fields: list[str | None]) -> bool:
-        if "goal_expected" in fields and "goal_actual" in fields:
-            st.goal_cols = [
-                Column(name, c.bbox[0], c.bbox[2])
-                for c, name in zip(cells, fields, strict=True)
-                if name in ("goal_expected", "goal_actual")
-            ]
-            st.section = "goals"
-            return True
-        if st.section != "goals" or self._is_indicator_header(cells):
-            return False
-        # the merged 年度总体目标 label cell (or its piece after a page break) is not goal text
-        left = min(c.x0 for c in st.goal_cols) - 1
-        body = [
-            c
-            for c, name in zip(cells, fields, strict=True)
-            if name != "goal" and c.x_center >= left
-        ]
-        mapped = assign(body, st.goal_cols)
-        for key in ("goal_expected", "goal_actual"):
-            text = text_of(mapped, key)
-            if text:
-                old = getattr(st.form, key) or ""
-                setattr(st.form, key, old + text)
-        return True
-
     def _column_heads(self, cells: list[Cell]) -> list[Cell]:
         """The cells of a header row that may name columns: not a block label (`绩效指标(90分)`)."""
         return [c for c in cells if self.tpl.field_of(c.text) is None]
@@ -346,7 +273,7 @@ class FormBuilder:
         keys = {match_header(c.text, self.tpl.columns) for c in self._column_heads(cells)}
         return len(keys & {"level1", "level2", "level3", "target", "actual"}) >= 3
 
-    def _indicator_header(self, st: _FormState, cells: list[Cell]) -> bool:
+    def _indicator_header(self, st: FormState, cells: list[Cell]) -> bool:
         if not self._is_indicator_header(cells):
             return False
         # a header repeated on a continuation page (<thead>, repeatRows, print titles)
@@ -358,40 +285,9 @@ class FormBuilder:
         st.form.columns = [c.key for c in st.ind_cols]
         return True
 
-    def _footer(self, st: _FormState, cells: list[Cell], fields: list[str | None]) -> bool:
-        if st.section not in ("indicators", "footer"):
-            return False
-        if "total" in fields:
-            label = cells[fields.index("total")]
-            numbers = [c for c in cells if c is not label]
-            mapped = assign(numbers, st.ind_cols)
-            weight = to_number(text_of(mapped, "weight"))
-            score = to_number(text_of(mapped, "score"))
-            if weight is None and score is None:  # no 分值/得分 columns: last two numbers
-                values = [to_number(c.text) for c in numbers]
-                values = [v for v in values if v is not None]
-                weight, score = (values[-2], values[-1]) if len(values) >= 2 else (None, None)
-            st.form.total_weight, st.form.total_score = weight, score
-            st.form.where["total"] = Located(
-                label.page, label.bbox, min(c.confidence for c in cells)
-            )
-            st.section = "footer"
-            return True
-        if fields[0] is None and st.section == "footer":
-            st.carry = cells  # maybe the first half of a label cut by a page break
-            return True
-        if "grade" in fields:
-            i = fields.index("grade")
-            rest = [c.text for c in cells[i + 1 :] if fold(c.text)]
-            st.form.grade = fold(rest[0]) if rest else None
-            st.form.where["grade"] = Located(cells[i].page, cells[i].bbox, cells[i].confidence)
-            st.section = "footer"
-            return True
-        return False
-
     # ---------------------------------------------------------- indicators --
 
-    def _indicator(self, st: _FormState, row: Row, cells: list[Cell]) -> None:
+    def _indicator(self, st: FormState, row: Row, cells: list[Cell]) -> None:
         mapped = assign(cells, st.ind_cols)
         vals = {c.key: text_of(mapped, c.key) for c in st.ind_cols}
         weight = to_number(vals.get("weight", ""))
