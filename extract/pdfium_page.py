@@ -150,19 +150,10 @@ class _PageReader:
         xs = [x for x, _ in pts]
         ys = [y for _, y in pts]
         x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
-        top = self.height - y1
         obj: Obj = {
             "object_type": kind,
             "page_number": self.page_number,
-            "x0": x0,
-            "y0": y0,
-            "x1": x1,
-            "y1": y1,
-            "width": x1 - x0,
-            "height": y1 - y0,
-            "top": top,
-            "bottom": self.height - y0,
-            "doctop": self.doctop + top,
+            **_geometry(x0, y0, x1, y1, self.height, self.doctop),
             **style,
         }
         if kind != "image":
@@ -361,7 +352,6 @@ class _PageReader:
                 x0, x1 = x1, x0
             if y1 < y0:
                 y0, y1 = y1, y0
-            top = height - y1
             out.append(
                 {
                     "object_type": "char",
@@ -371,19 +361,30 @@ class _PageReader:
                     "adv": adv,
                     "upright": a * d > 0,
                     "matrix": (a, 0.0, 0.0, d, ox, oy),
-                    "x0": x0,
-                    "y0": y0,
-                    "x1": x1,
-                    "y1": y1,
-                    "width": x1 - x0,
-                    "height": y1 - y0,
                     "size": y1 - y0,
-                    "top": top,
-                    "bottom": height - y0,
-                    "doctop": doctop + top,
+                    **_geometry(x0, y0, x1, y1, height, doctop),
                 }
             )
         return out
+
+
+def _geometry(
+    x0: float, y0: float, x1: float, y1: float, height: float, doctop: float
+) -> dict[str, float]:
+    """pdfplumber's position keys of an object from its PDF-space box (y up) on a page
+    `height` tall that starts `doctop` down the document."""
+    top = height - y1
+    return {
+        "x0": x0,
+        "y0": y0,
+        "x1": x1,
+        "y1": y1,
+        "width": x1 - x0,
+        "height": y1 - y0,
+        "top": top,
+        "bottom": height - y0,
+        "doctop": doctop + top,
+    }
 
 
 WIDTH_SLACK = 0.02  # 1/1000 em: float32 noise in an advance read back from PDFium's box
