@@ -1,9 +1,10 @@
 """What the PDFium text backend's modules share (extract/pdfium_page.py): the fallback,
-float32 → double snapping, pdfminer's matrix arithmetic."""
+float32 → double snapping, pdfminer's matrix arithmetic, the page's frame."""
 
 from __future__ import annotations
 
 import ctypes
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -13,7 +14,6 @@ Obj = dict[str, Any]
 
 REASONS = (
     "rotated page",
-    "mediabox offset",
     "rotated text",
     "render mode",
     "vertical font",
@@ -82,3 +82,68 @@ def _apply(m: Matrix, x: float, y: float) -> tuple[float, float]:
 
 def _handle(ptr: Any) -> int:
     return ctypes.cast(ptr, ctypes.c_void_p).value or 0
+
+
+def page_ctm(mediabox: Any, rotate: int) -> Matrix:
+    """pdfminer's initial CTM for a page (PDFPageInterpreter.process_page): the /Rotate
+    turn and the shift that puts the MediaBox's corner at the origin."""
+    x0, y0, x1, y1 = mediabox
+    if rotate == 90:
+        return (0, -1, 1, 0, -y0, x1)
+    if rotate == 180:
+        return (-1, 0, 0, -1, x1, y1)
+    if rotate == 270:
+        return (0, 1, -1, 0, y1, -x0)
+    return (1, 0, 0, 1, -x0, -y0)
+
+
+@dataclass(frozen=True)
+class PageFrame:
+    """Where pdfplumber puts a point of PDF user space (PDFium's coordinates) on a page.
+
+    pdfminer multiplies every CTM by the page's initial one (`page_ctm`: /Rotate, MediaBox
+    corner); pdfplumber then turns y downwards and shifts x and top back by its MediaBox
+    (Page.process_object, Page.point2coord). `ctm` is None when it changes nothing."""
+
+    ctm: Matrix | None
+    height: float
+    doctop: float
+    x_shift: float  # pdfplumber's mediabox[0]
+    top_shift: float  # pdfplumber's mediabox[1]
+
+    @classmethod
+    def of(cls, page: Any) -> PageFrame:
+        obj = page.page_obj
+        ctm = page_ctm(obj.mediabox, obj.rotate)
+        x_shift, top_shift = page.mediabox[0], page.mediabox[1]
+        return cls(
+            ctm=None if ctm[:4] == (1, 0, 0, 1) and not (ctm[4] or ctm[5]) else ctm,
+            height=float(page.height),
+            doctop=float(page.initial_doctop),
+            x_shift=x_shift,
+            top_shift=top_shift,
+        )
+
+    def geometry(self, x0: float, y0: float, x1: float, y1: float) -> dict[str, float]:
+        """pdfplumber's position keys of an object from its box in pdfminer's space (y up)."""
+        top = (self.height - y1) + self.top_shift
+        if self.x_shift != 0:
+            width = x1 - x0
+            x0, x1 = x0 + self.x_shift, x1 + self.x_shift
+        else:
+            width = x1 - x0
+        return {
+            "x0": x0,
+            "y0": y0,
+            "x1": x1,
+            "y1": y1,
+            "width": width,
+            "height": y1 - y0,
+            "top": top,
+            "bottom": (self.height - y0) + self.top_shift,
+            "doctop": self.doctop + top,
+        }
+
+    def point(self, x: float, y: float) -> tuple[float, float]:
+        """pdfplumber's Page.point2coord."""
+        return (self.x_shift + x, self.top_shift + self.height - y)

@@ -24,8 +24,9 @@ Same numbers, not close ones:
 
 Where the two parsers can disagree, the page is not guessed at: `Fallback` is raised and
 the caller lets pdfminer parse that page (extract/document.py). The reasons (`REASONS`):
-a /Rotate or a MediaBox not at the origin (pdfplumber shifts those coordinates), text
-drawn rotated or skewed, text in a render mode other than fill (invisible OCR layers:
+a /Rotate that is not a quarter turn (a quarter-turned page or one whose MediaBox is off
+the origin goes through pdfminer's initial CTM and pdfplumber's shift:
+pdfium_base.PageFrame), text drawn skewed or at an angle other than a quarter turn, text in a render mode other than fill (invisible OCR layers:
 extract/routing.py sends those to OCR), vertical writing, a font whose dictionary cannot be
 matched by name (or whose dictionaries disagree), a radical that could also be the
 ideograph, a glyph PDFium cannot map to Unicode (pdfminer writes `(cid:N)`) or maps to an
@@ -39,8 +40,6 @@ tests/test_pdfium_page.py runs both parsers over every sample and compares the r
 from __future__ import annotations
 
 import ctypes
-import unicodedata
-from dataclasses import dataclass
 from typing import Any
 
 import pypdfium2
@@ -48,19 +47,33 @@ import pypdfium2.raw as pdfium_c
 from pdfplumber.page import Page
 
 from perfaudit.extract.pdffonts import FontFacts, base_name, page_fonts
-from perfaudit.extract.pdfium_base import (  # noqa: F401  (REASONS, check_ctm: the module's API)
+from perfaudit.extract.pdfium_base import (  # noqa: F401  (REASONS: the module's API)
     _IDENTITY,
     REASONS,
     Fallback,
     Matrix,
     Obj,
+    PageFrame,
     _apply,
     _handle,
     _mult,
     _snap,
 )
+from perfaudit.extract.pdfium_chars import (
+    TextObject,
+    advance,
+    box_ends,
+    char_dicts,
+    check_extents,
+    check_ligatures,
+    check_spaces,
+    odd,
+    page_text,
+    radical,
+    spans,
+)
 from perfaudit.extract.pdfium_paths import _object_matrix, _path_objects, _path_style
-from perfaudit.extract.pdfium_stream import (  # noqa: F401
+from perfaudit.extract.pdfium_stream import (  # noqa: F401  (check_ctm: the module's API)
     check_contents,
     check_ctm,
     check_page,
@@ -77,24 +90,13 @@ _TEXT_OBJECT_ADDRESS = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes
 # ------------------------------------------------------------------ chars ---
 
 
-@dataclass
-class _TextObject:
-    facts: FontFacts
-    font: Any  # PDFium's FPDF_FONT
-    font_key: int  # its address
-    a: float
-    d: float
-    size: float
-
-
 class _PageReader:
     """One PDFium page → pdfplumber's object lists (see the module docstring)."""
 
     def __init__(self, page: Page, pdfium_page: pypdfium2.PdfPage, data: bytes = b""):
         self.page = page
         self.raw = pdfium_page.raw
-        self.height = float(page.height)
-        self.doctop = float(page.initial_doctop)
+        self.frame = PageFrame.of(page)
         self.page_number = page.page_number
         self.fonts = page_fonts(page.page_obj.resources)
         self.rects = rect_operands(data)  # the page stream's `re` operands, exact
@@ -112,11 +114,13 @@ class _PageReader:
         return self.objects
 
     def _walk(self, parent: Any, outer: Matrix, top: bool) -> None:
+        """Page objects in order; `outer` maps the parent's space to user space."""
         count = (
             pdfium_c.FPDFPage_CountObjects(parent)
             if top
             else pdfium_c.FPDFFormObj_CountObjects(parent)
         )
+        page_ctm = self.frame.ctm
         for i in range(count):
             obj = (
                 pdfium_c.FPDFPage_GetObject(parent, i)
@@ -128,11 +132,15 @@ class _PageReader:
                 self._text_object(obj, outer)
             elif kind == pdfium_c.FPDF_PAGEOBJ_PATH:
                 ctm = _mult(_object_matrix(obj), outer)
+                if page_ctm is not None:  # pdfminer's CTM starts from the page's frame
+                    ctm = _mult(ctm, page_ctm)
                 style = _path_style(obj)
                 for what, pts in _path_objects(obj, ctm, self.rects if top else {}):
                     self._add(what, pts, style)
             elif kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
                 m = _mult(_object_matrix(obj), outer)
+                if page_ctm is not None:
+                    m = _mult(m, page_ctm)
                 corners = [_apply(m, x, y) for x, y in ((0, 0), (1, 0), (1, 1), (0, 1))]
                 self._add("image", corners, {})
             elif kind == pdfium_c.FPDF_PAGEOBJ_FORM:
@@ -149,15 +157,15 @@ class _PageReader:
         """An LTCurve-like object (line, rect, curve, image) as pdfplumber's dict."""
         xs = [x for x, _ in pts]
         ys = [y for _, y in pts]
-        x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
         obj: Obj = {
             "object_type": kind,
             "page_number": self.page_number,
-            **_geometry(x0, y0, x1, y1, self.height, self.doctop),
+            **self.frame.geometry(min(xs), min(ys), max(xs), max(ys)),
             **style,
         }
         if kind != "image":
-            obj["pts"] = [(x, self.height - y) for x, y in pts]
+            point = self.frame.point
+            obj["pts"] = [point(x, y) for x, y in pts]
         self.objects.setdefault(kind, []).append(obj)
 
     # ---------------------------------------------------------------- chars --
@@ -200,15 +208,15 @@ class _PageReader:
 
     def _read_chars(self, textpage: Any) -> list[Obj]:
         n = pdfium_c.FPDFText_CountChars(textpage)
-        text = _page_text(textpage, n) if n > 0 else ""
+        text = page_text(textpage, n) if n > 0 else ""
         address = _handle(textpage)
         fonts: dict[int, FontFacts] = {}
-        objects: dict[int, _TextObject] = {}
+        objects: dict[int, TextObject] = {}
         ox, oy = ctypes.c_double(), ctypes.c_double()
         box = pdfium_c.FS_RECTF()
         gl, gr, gb, gt = (ctypes.c_double() for _ in range(4))
         m = pdfium_c.FS_MATRIX()
-        raw: list[tuple[str, _TextObject]] = []
+        raw: list[tuple[str, TextObject]] = []
         numbers: list[float] = []  # origin x, origin y, advance (1/1000 em) per character
         widths: dict[tuple[int, str], float] = {}
         owners: list[int] = []  # each character's text object
@@ -222,7 +230,7 @@ class _PageReader:
                     pdfium_c.FPDFText_GetCharOrigin(textpage, i, ox, oy)
                     generated.append((len(raw), ox.value, oy.value))
                 continue
-            if pdfium_c.FPDFText_HasUnicodeMapError(textpage, i) or _odd(ch):
+            if pdfium_c.FPDFText_HasUnicodeMapError(textpage, i) or odd(ch):
                 raise Fallback("unicode", f"char {i}: {ch!r}")
             key = _TEXT_OBJECT_ADDRESS(address, i) or 0
             info = objects.get(key)
@@ -235,59 +243,75 @@ class _PageReader:
             pdfium_c.FPDFText_GetLooseCharBox(textpage, i, box)
             pdfium_c.FPDFText_GetCharBox(textpage, i, gl, gr, gb, gt)
             if info.facts.radicals or info.facts.unsure:
-                ch = _radical(ch, info.facts)
+                ch = radical(ch, info.facts)
             raw.append((ch, info))
-            width = _advance(ox.value, box.right, gr.value, info, self._width(info, ch, widths))
-            numbers += (ox.value, oy.value, width)
+            loose_end, glyph_end = box_ends(info, box, (gl.value, gr.value, gb.value, gt.value))
+            origin = ox.value if info.axis == 0 else oy.value
+            guess = self._width(info, ch, widths)
+            numbers += (ox.value, oy.value, advance(origin, loose_end, glyph_end, info, guess))
             owners.append(key)
+        _check_inferred(generated, raw, owners)
         dropped = [(key, obj) for key, obj in self.text_objects if key not in objects]
         if dropped:
             self._restore_spaces(dropped, generated, raw, numbers, owners, fonts, widths)
-        chars = self._char_dicts(raw, _snap(numbers))
-        _check_spaces(chars, owners)
-        _check_ligatures(chars, owners)
-        self._check_extents(chars, owners)
-        return chars
+        raw, numbers, owners = self._in_stream_order(raw, numbers, owners)
+        numbers = _snap(numbers)
+        extents = spans(raw, numbers)
+        check_spaces(raw, extents, owners)
+        check_ligatures(numbers, owners)
+        check_extents(raw, extents, owners, self._bounds(set(owners)))
+        return char_dicts(raw, numbers, self.frame, self.page_number)
 
-    def _check_extents(self, chars: list[Obj], owners: list[int]) -> None:
-        """Each text object's glyphs reach no further than the characters PDFium gave it.
+    def _in_stream_order(
+        self, raw: list[tuple[str, TextObject]], numbers: list[float], owners: list[int]
+    ) -> tuple[list[tuple[str, TextObject]], list[float], list[int]]:
+        """The characters in the order their text objects stand in the content stream, as
+        pdfminer makes them. PDFium's text page may reorder objects (on a /Rotate page it
+        puts a footer elsewhere); within an object the order is kept."""
+        rank = {key: i for i, (key, _) in enumerate(self.text_objects)}
+        ranks = [rank.get(key, -1) for key in owners]
+        if all(x <= y for x, y in zip(ranks, ranks[1:], strict=False)):
+            return raw, numbers, owners
+        order = sorted(range(len(raw)), key=ranks.__getitem__)
+        numbers = [v for k in order for v in numbers[3 * k : 3 * k + 3]]
+        return [raw[k] for k in order], numbers, [owners[k] for k in order]
 
-        PDFium's text page drops a space that follows another, even one a TJ offset put
-        far to the right (`( ) -4000 ( )`); pdfminer keeps it, and it separates the words
-        around it. The object's bounds still reach the lost glyph's origin."""
-        span: dict[int, list[float]] = {}
-        sizes: dict[int, float] = {}
-        for char, key in zip(chars, owners, strict=True):
-            sizes[key] = char["size"]
-            lo_hi = span.setdefault(key, [char["x0"], char["x1"]])
-            lo_hi[0] = min(lo_hi[0], char["x0"])
-            lo_hi[1] = max(lo_hi[1], char["x1"])
+    def _bounds(self, keys: set[int]) -> dict[int, tuple[float, float, float, float]]:
+        """PDFium's bounds of these text objects in user space (left, bottom, right, top)."""
         left, bottom, right, top = (ctypes.c_float() for _ in range(4))
-        handles = dict(self.text_objects)
-        for key, (lo, hi) in span.items():
-            if key not in handles:
+        out = {}
+        for key, obj in self.text_objects:
+            if key not in keys:
                 continue
-            pdfium_c.FPDFPageObj_GetBounds(handles[key], left, bottom, right, top)
+            pdfium_c.FPDFPageObj_GetBounds(obj, left, bottom, right, top)
             outer = self.text_outer.get(key, _IDENTITY)
-            xs = [_apply(outer, x, y)[0] for x in (left.value, right.value) for y in (0.0,)]
-            slack = 0.3 * sizes[key] + 0.5
-            if min(xs) < lo - slack or max(xs) > hi + slack:
-                raise Fallback("dropped text", f"glyphs past the characters at {hi:.1f}")
+            corners = [
+                _apply(outer, x, y)
+                for x in (left.value, right.value)
+                for y in (bottom.value, top.value)
+            ]
+            xs = [x for x, _ in corners]
+            ys = [y for _, y in corners]
+            out[key] = (min(xs), min(ys), max(xs), max(ys))
+        return out
 
     def _text_info(
         self, obj: Any, abcd: tuple[float, ...], size: float, fonts: dict[int, FontFacts]
-    ) -> _TextObject:
+    ) -> TextObject:
         a, b, c, d = _snap(list(abcd))
-        if b != 0 or c != 0 or a == 0 or d == 0:
+        upright = b == 0 and c == 0 and a != 0 and d != 0
+        quarter = a == 0 and d == 0 and b != 0 and c != 0
+        if not (upright or quarter):
             raise Fallback("rotated text", f"matrix {a, b, c, d}")
         font = pdfium_c.FPDFTextObj_GetFont(obj)
-        return _TextObject(self._font(obj, fonts), font, _handle(font), a, d, _snap([size])[0])
+        facts = self._font(obj, fonts)
+        return TextObject(facts, font, _handle(font), a, b, c, d, _snap([size])[0])
 
     def _restore_spaces(
         self,
         dropped: list[tuple[int, Any]],
         generated: list[tuple[int, float, float]],
-        raw: list[tuple[str, _TextObject]],
+        raw: list[tuple[str, TextObject]],
         numbers: list[float],
         owners: list[int],
         fonts: dict[int, FontFacts],
@@ -299,7 +323,7 @@ class _PageReader:
         replaced in PDFium's text page by an inferred space at the object's origin;
         pdfminer keeps the real space, which separates the words either side. Any other
         dropped object (fake bold drawn twice, several spaces) leaves the page to pdfminer."""
-        inserts: list[tuple[int, int, _TextObject, float, float]] = []
+        inserts: list[tuple[int, int, TextObject, float, float]] = []
         free = list(generated)
         for key, obj in dropped:
             m = pdfium_c.FS_MATRIX()
@@ -310,20 +334,27 @@ class _PageReader:
             # PDFium's inferred space sits on the baseline near the glyph before the real
             # space: at its end (LibreOffice, Chromium's kerned text, a little past the
             # space's origin) or at its origin (Chromium), so within an em and a half
-            em = info.size * abs(info.a)
-            near = [g for g in free if abs(g[2] - m.f) < 0.01 and abs(m.e - g[1]) <= 1.5 * em]
-            near.sort(key=lambda g: abs(m.e - g[1]))
+            along, across = (m.e, m.f) if info.axis == 0 else (m.f, m.e)
+            reach = 1.5 * info.size * abs(info.step)
+            near = [
+                (abs(along - g_along), g)
+                for g in free
+                for g_along, g_across in [(g[1], g[2]) if info.axis == 0 else (g[2], g[1])]
+                if abs(g_across - across) < 0.01 and abs(along - g_along) <= reach
+            ]
+            near.sort(key=lambda pair: pair[0])
             if not near:
                 raise Fallback("dropped text", "a text object has no characters")
-            free.remove(near[0])
-            inserts.append((near[0][0], key, info, m.e, m.f))
+            nearest = near[0][1]
+            free.remove(nearest)
+            inserts.append((nearest[0], key, info, m.e, m.f))
         for place, key, info, x, y in sorted(inserts, key=lambda t: t[0], reverse=True):
             raw.insert(place, (" ", info))
             numbers[3 * place : 3 * place] = [x, y, self._width(info, " ", widths)]
             owners.insert(place, key)
 
     @staticmethod
-    def _width(info: _TextObject, ch: str, cache: dict[tuple[int, str], float]) -> float:
+    def _width(info: TextObject, ch: str, cache: dict[tuple[int, str], float]) -> float:
         """The glyph's advance in 1/1000 em from the font's /Widths or /W (PDFium maps the
         character back to its code), as pdfminer's char_width reads it."""
         key = (info.font_key, ch)
@@ -337,127 +368,19 @@ class _PageReader:
             cache[key] = width.value
         return cache[key]
 
-    def _char_dicts(self, raw: list[tuple[str, _TextObject]], numbers: list[float]) -> list[Obj]:
-        """pdfminer's LTChar geometry (horizontal text; rotated text fell back)."""
-        out = []
-        height, doctop = self.height, self.doctop
-        for k, (ch, info) in enumerate(raw):
-            ox, oy, width = numbers[3 * k : 3 * k + 3]
-            a, d, size = info.a, info.d, info.size
-            adv = width * 0.001 * size
-            descent = info.facts.descent * 0.001 * size
-            x0, x1 = ox, ox + a * adv
-            y0, y1 = oy + d * descent, oy + d * (descent + size)
-            if x1 < x0:
-                x0, x1 = x1, x0
-            if y1 < y0:
-                y0, y1 = y1, y0
-            out.append(
-                {
-                    "object_type": "char",
-                    "page_number": self.page_number,
-                    "text": ch,
-                    "fontname": info.facts.fontname,
-                    "adv": adv,
-                    "upright": a * d > 0,
-                    "matrix": (a, 0.0, 0.0, d, ox, oy),
-                    "size": y1 - y0,
-                    **_geometry(x0, y0, x1, y1, height, doctop),
-                }
-            )
-        return out
 
-
-def _geometry(
-    x0: float, y0: float, x1: float, y1: float, height: float, doctop: float
-) -> dict[str, float]:
-    """pdfplumber's position keys of an object from its PDF-space box (y up) on a page
-    `height` tall that starts `doctop` down the document."""
-    top = height - y1
-    return {
-        "x0": x0,
-        "y0": y0,
-        "x1": x1,
-        "y1": y1,
-        "width": x1 - x0,
-        "height": y1 - y0,
-        "top": top,
-        "bottom": height - y0,
-        "doctop": doctop + top,
-    }
-
-
-WIDTH_SLACK = 0.02  # 1/1000 em: float32 noise in an advance read back from PDFium's box
-
-
-def _advance(
-    ox: float, loose_right: float, glyph_right: float, info: _TextObject, guess: float
-) -> float:
-    """The character's advance in 1/1000 em, as the font's /Widths or /W says.
-
-    PDFium's loose box runs from the origin to the origin plus the advance, widened to the
-    glyph's own box where the glyph reaches further. `guess` is PDFium's width of the
-    code it maps the character back to, which is wrong when a font has two codes for one
-    character (LibreOffice's subsets: two `2`s of different widths). So: where the box
-    ends past the glyph, the box gives the advance (font widths are whole numbers, the
-    rest is float32 noise; a fraction keeps the guess if the guess agrees); where the glyph
-    reaches past the advance, the guess must fit inside the box."""
-    if info.facts.type3:
-        return guess  # no loose box to check against; one code per glyph in a Type3 font
-    from_box = (loose_right - ox) / info.a / info.size * 1000.0
-    if glyph_right < loose_right - 1e-3:
-        if abs(from_box - guess) <= WIDTH_SLACK:
-            return guess
-        if abs(from_box - round(from_box)) <= WIDTH_SLACK:
-            return float(round(from_box))
-        raise Fallback("font metrics", f"advance {from_box:.3f} vs {guess:.3f}")
-    if guess <= from_box + WIDTH_SLACK:
-        return guess
-    raise Fallback("font metrics", f"advance {guess:.3f} past the box")
-
-
-def _odd(ch: str) -> bool:
-    """A character PDFium may have made up or changed: a replacement, a control or format
-    character, a noncharacter (PDFium writes U+FFFE for a hyphen it judges soft)."""
-    return ch == "\ufffd" or unicodedata.category(ch) in ("Cc", "Cf", "Cn", "Co", "Cs")
-
-
-def _radical(ch: str, facts: FontFacts) -> str:
-    """The radical pdfminer reads where PDFium reports the ideograph it stands for."""
-    if ch in facts.unsure:
-        raise Fallback("radicals", f"{ch!r} may be a radical")
-    return dict(facts.radicals).get(ch, ch)
-
-
-def _check_ligatures(chars: list[Obj], owners: list[int]) -> None:
-    """One glyph whose ToUnicode entry is several characters (`tt`, `ﬁ` → `fi`) is one
-    pdfminer character with that text; PDFium's text page makes several, at one origin."""
-    for k in range(len(chars) - 1):
-        a, b = chars[k], chars[k + 1]
-        if owners[k] == owners[k + 1] and a["x0"] == b["x0"] and a["top"] == b["top"]:
-            raise Fallback("ligature", f"{a['text']}{b['text']} at {a['x0']:.1f}")
-
-
-def _check_spaces(chars: list[Obj], owners: list[int]) -> None:
-    """PDFium's text page drops a space that follows another space; pdfminer keeps both.
-    A space followed, in its text object, by a gap as wide as half a space may have
-    lost its neighbour: pdfminer decides (a second space can separate words)."""
-    for k in range(len(chars) - 1):
-        ch, nxt = chars[k], chars[k + 1]
-        if ch["text"] != " " or owners[k] != owners[k + 1]:
-            continue
-        if nxt["x0"] - ch["x1"] > 0.5 * max(ch["width"], 0.1):
-            raise Fallback("dropped text", f"space at {ch['x0']:.1f}, {ch['top']:.1f}")
-
-
-def _page_text(textpage: Any, n: int) -> str | None:
-    """All characters in one call; None when UTF-16 pairs make indexes disagree."""
-    buf = ctypes.create_string_buffer((n + 1) * 2)
-    got = pdfium_c.FPDFText_GetText(
-        textpage, 0, n, ctypes.cast(buf, ctypes.POINTER(ctypes.c_ushort))
-    )
-    text = buf.raw[: max(0, got - 1) * 2].decode("utf-16-le", "replace")
-    return text if len(text) == n else None
+def _check_inferred(
+    generated: list[tuple[int, float, float]], raw: list[tuple[str, Any]], owners: list[int]
+) -> None:
+    """A space PDFium inferred between two characters of one text object that writes its
+    other word breaks as real spaces stands for spaces PDFium dropped (`NICS  They` reads
+    `NICS They`, the space made up); pdfminer decides. An object without real spaces
+    (Ghostscript moves between words by TJ offsets) gets inferred spaces pdfminer never
+    makes, which change nothing."""
+    spaced = {key for (ch, _), key in zip(raw, owners, strict=True) if ch == " "}
+    for place, _, _ in generated:
+        if 0 < place < len(owners) and owners[place - 1] == owners[place] in spaced:
+            raise Fallback("dropped text", f"an inferred space inside a text object ({place})")
 
 
 def read_objects(page: Page, pdfium_page: pypdfium2.PdfPage) -> dict[str, list[Obj]]:

@@ -14,11 +14,15 @@ from perfaudit.extract.pdfium_base import _IDENTITY, Fallback, Matrix, _mult, _s
 
 
 def check_page(page: Page) -> None:
-    """Reasons known from pdfplumber's page attributes alone (nothing parsed)."""
-    if page.rotation:
+    """Reasons known from the page dictionary alone (nothing parsed): a /Rotate that is not
+    a quarter turn, or a MediaBox not written lower-left first, which pdfminer and
+    pdfplumber would frame differently (pdfium_base.PageFrame follows both otherwise)."""
+    obj = page.page_obj
+    if obj.rotate not in (0, 90, 180, 270) or page.rotation != obj.rotate:
         raise Fallback("rotated page", str(page.rotation))
-    if page.mediabox[0] != 0 or page.mediabox[1] != 0:
-        raise Fallback("mediabox offset", str(page.mediabox))
+    x0, y0, x1, y1 = obj.mediabox
+    if x0 > x1 or y0 > y1:
+        raise Fallback("rotated page", f"MediaBox {obj.mediabox}")
 
 
 def check_contents(page: Page) -> bytes:

@@ -117,6 +117,32 @@ def test_pdfium_reads_the_characters_and_rules_pdfminer_reads(name: str) -> None
         _same_objects(objects, reference)
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "pages/qpdf_inherited-rotate.pdf",  # /Rotate 90 inherited from the page tree
+        "corrupt/pdfminer_zen_of_python_corrupted.pdf",  # /Rotate 90, footer out of order
+        "pages/qpdf_annotations-rotated-90.pdf",  # text turned a quarter, each way
+        "pages/qpdf_annotations-rotated-180.pdf",
+        "pages/qpdf_annotations-rotated-270.pdf",
+    ],
+)
+def test_quarter_turned_pages_read_through_pdfium(name: str) -> None:
+    """A /Rotate page goes through pdfminer's initial CTM and pdfplumber's frame
+    (pdfium_base.PageFrame); text turned a quarter gets pdfminer's LTChar box; characters
+    PDFium's text page puts out of stream order are put back in it."""
+    path = CORPUS / name
+    if not path.exists():
+        pytest.skip(f"{path} not here")
+    pages = _pages(path)
+    assert all(reason is None for reason, _, _ in pages)
+    for _, objects, reference in pages:
+        assert objects["char"]
+        _same_objects(objects, reference)
+        mine = [(c["text"], c["upright"], c["matrix"][:4]) for c in objects["char"]]
+        assert mine == [(c["text"], c["upright"], c["matrix"][:4]) for c in reference["char"]]
+
+
 def test_type3_fonts_and_radicals_read_through_pdfium(monkeypatch) -> None:
     """Chromium prints CJK text with Type3 fonts whose ToUnicode names radicals (`⾦`), and
     scales by a CTM float32 cannot hold (so in production the page is pdfminer's). With the
@@ -139,8 +165,10 @@ def test_type3_fonts_and_radicals_read_through_pdfium(monkeypatch) -> None:
         (CORPUS / "active_content" / "pdfjs_attachment.pdf", 0, "ligature"),
         (CORPUS / "active_content" / "samplefiles_with-attachment.pdf", 0, "unicode"),
         (CORPUS / "tables" / "icdar2013_us-020.pdf", 1, "dropped text"),
-        (CORPUS / "tables" / "camelot_anticlockwise_table_1.pdf", 0, "rotated text"),
-        (CORPUS / "tables" / "camelot_row_span_1.pdf", 0, "mediabox offset"),
+        (CORPUS / "tables" / "camelot_column_span_2.pdf", 0, "rotated text"),  # skewed
+        (CORPUS / "tables" / "camelot_row_span_1.pdf", 0, "render mode"),
+        (CORPUS / "pages" / "pdfplumber_nics-2015-11-rotated.pdf", 0, "dropped text"),
+        (CORPUS / "corrupt" / "pdfplumber_malformed-from-issue-932.pdf", 0, "rotated page"),
         (CORPUS / "pages" / "pypdf_indirect-rotation.pdf", 0, "render mode"),
         (CORPUS / "fonts" / "pdfjs_vertical.pdf", 0, "vertical font"),
     ],
