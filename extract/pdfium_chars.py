@@ -21,6 +21,11 @@ from pdfminer.utils import apply_matrix_rect
 from perfaudit.extract.pdffonts import FontFacts
 from perfaudit.extract.pdfium_base import Fallback, Obj, PageFrame, _apply, _mult
 
+# FPDFText_GetTextObject returning the address as an int (a key per character, no cast)
+_TEXT_OBJECT_ADDRESS = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int)(
+    ctypes.cast(pdfium_c.FPDFText_GetTextObject, ctypes.c_void_p).value
+)
+
 
 @dataclass
 class TextObject:
@@ -225,3 +230,38 @@ def page_text(textpage: Any, n: int) -> str | None:
     )
     text = buf.raw[: max(0, got - 1) * 2].decode("utf-16-le", "replace")
     return text if len(text) == n else None
+
+
+def text_layout(
+    textpage: Any, address: int, text: str
+) -> tuple[list[int], list[int], list[tuple[int, float, float]]]:
+    """The text page's own characters (their indexes, their text objects) and the spaces
+    PDFium inferred (place among its own characters, origin); pdfminer has none of those,
+    but one may stand in for a real space PDFium dropped (_match_dropped)."""
+    real: list[int] = []
+    owners: list[int] = []
+    generated: list[tuple[int, float, float]] = []
+    ox, oy = ctypes.c_double(), ctypes.c_double()
+    for i in range(len(text)):
+        if pdfium_c.FPDFText_IsGenerated(textpage, i):
+            if text[i] == " ":
+                pdfium_c.FPDFText_GetCharOrigin(textpage, i, ox, oy)
+                generated.append((len(real), ox.value, oy.value))
+            continue
+        real.append(i)
+        owners.append(_TEXT_OBJECT_ADDRESS(address, i) or 0)
+    return real, owners, generated
+
+
+def check_inferred(
+    generated: list[tuple[int, float, float]], chars: list[str], owners: list[int]
+) -> None:
+    """A space PDFium inferred between two characters of one text object that writes its
+    other word breaks as real spaces stands for spaces PDFium dropped (`NICS  They` reads
+    `NICS They`, the space made up); pdfminer decides. An object without real spaces
+    (Ghostscript moves between words by TJ offsets) gets inferred spaces pdfminer never
+    makes, which change nothing."""
+    spaced = {key for ch, key in zip(chars, owners, strict=True) if ch == " "}
+    for place, _, _ in generated:
+        if 0 < place < len(owners) and owners[place - 1] == owners[place] in spaced:
+            raise Fallback("dropped text", f"an inferred space inside a text object ({place})")

@@ -65,12 +65,14 @@ from perfaudit.extract.pdfium_chars import (
     box_ends,
     char_dicts,
     check_extents,
+    check_inferred,
     check_ligatures,
     check_spaces,
     odd,
     page_text,
     radical,
     spans,
+    text_layout,
 )
 from perfaudit.extract.pdfium_paths import _object_matrix, _path_objects, _path_style
 from perfaudit.extract.pdfium_stream import (  # noqa: F401  (check_ctm: the module's API)
@@ -80,12 +82,6 @@ from perfaudit.extract.pdfium_stream import (  # noqa: F401  (check_ctm: the mod
     check_text_agrees,
     rect_operands,
 )
-
-# FPDFText_GetTextObject returning the address as an int (a key per character, no cast)
-_TEXT_OBJECT_ADDRESS = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int)(
-    ctypes.cast(pdfium_c.FPDFText_GetTextObject, ctypes.c_void_p).value
-)
-
 
 # ------------------------------------------------------------------ chars ---
 
@@ -103,18 +99,31 @@ class _PageReader:
         self.objects: dict[str, list[Obj]] = {}
         self.text_objects: list[tuple[int, Any]] = []  # every text object met, in page order
         self.text_outer: dict[int, Matrix] = {}  # the Form XObjects' matrix around each
+        self.shapes: list[
+            tuple[int, Any, Matrix, bool]
+        ] = []  # paths, images: (kind, obj, ctm, top)
 
     # -------------------------------------------------------------- objects --
 
     def read(self) -> dict[str, list[Obj]]:
         self._walk(self.raw, _IDENTITY, top=True)
-        chars = self._chars()
+        chars = self._chars()  # first: most reasons to fall back are found here
+        for kind, obj, ctm, top in self.shapes:
+            if kind == pdfium_c.FPDF_PAGEOBJ_PATH:
+                style = _path_style(obj)
+                for what, pts in _path_objects(obj, ctm, self.rects if top else {}):
+                    self._add(what, pts, style)
+            else:
+                corners = [_apply(ctm, x, y) for x, y in ((0, 0), (1, 0), (1, 1), (0, 1))]
+                self._add("image", corners, {})
         if chars:
             self.objects = {"char": chars, **self.objects}
         return self.objects
 
     def _walk(self, parent: Any, outer: Matrix, top: bool) -> None:
-        """Page objects in order; `outer` maps the parent's space to user space."""
+        """Page objects in order; `outer` maps the parent's space to user space. Paths and
+        images are kept with pdfminer's CTM (which starts from the page's frame) and read
+        once the characters are."""
         count = (
             pdfium_c.FPDFPage_CountObjects(parent)
             if top
@@ -130,19 +139,11 @@ class _PageReader:
             kind = pdfium_c.FPDFPageObj_GetType(obj)
             if kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
                 self._text_object(obj, outer)
-            elif kind == pdfium_c.FPDF_PAGEOBJ_PATH:
+            elif kind in (pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_IMAGE):
                 ctm = _mult(_object_matrix(obj), outer)
-                if page_ctm is not None:  # pdfminer's CTM starts from the page's frame
-                    ctm = _mult(ctm, page_ctm)
-                style = _path_style(obj)
-                for what, pts in _path_objects(obj, ctm, self.rects if top else {}):
-                    self._add(what, pts, style)
-            elif kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
-                m = _mult(_object_matrix(obj), outer)
                 if page_ctm is not None:
-                    m = _mult(m, page_ctm)
-                corners = [_apply(m, x, y) for x, y in ((0, 0), (1, 0), (1, 1), (0, 1))]
-                self._add("image", corners, {})
+                    ctm = _mult(ctm, page_ctm)
+                self.shapes.append((kind, obj, ctm, top))
             elif kind == pdfium_c.FPDF_PAGEOBJ_FORM:
                 self._walk(obj, _mult(_object_matrix(obj), outer), top=False)
 
@@ -209,8 +210,17 @@ class _PageReader:
     def _read_chars(self, textpage: Any) -> list[Obj]:
         n = pdfium_c.FPDFText_CountChars(textpage)
         text = page_text(textpage, n) if n > 0 else ""
+        if text is None:
+            text = "".join(chr(pdfium_c.FPDFText_GetUnicode(textpage, i)) for i in range(n))
         address = _handle(textpage)
         fonts: dict[int, FontFacts] = {}
+        # first the cheap facts that can send the page to pdfminer: which characters are
+        # PDFium's own, which text objects it dropped; then each character's geometry
+        real, owners, generated = text_layout(textpage, address, text)
+        check_inferred(generated, [text[i] for i in real], owners)
+        have = set(owners)
+        dropped = [(key, obj) for key, obj in self.text_objects if key not in have]
+        inserts = self._match_dropped(dropped, generated, fonts) if dropped else []
         objects: dict[int, TextObject] = {}
         ox, oy = ctypes.c_double(), ctypes.c_double()
         box = pdfium_c.FS_RECTF()
@@ -219,20 +229,10 @@ class _PageReader:
         raw: list[tuple[str, TextObject]] = []
         numbers: list[float] = []  # origin x, origin y, advance (1/1000 em) per character
         widths: dict[tuple[int, str], float] = {}
-        owners: list[int] = []  # each character's text object
-        generated: list[tuple[int, float, float]] = []  # (place in raw, origin) of inferred spaces
-        for i in range(n):
-            ch = text[i] if text is not None else chr(pdfium_c.FPDFText_GetUnicode(textpage, i))
-            if pdfium_c.FPDFText_IsGenerated(textpage, i):
-                # a space or line break PDFium inferred; pdfminer has none. A space may
-                # stand in for a real one PDFium dropped (_restore_spaces)
-                if ch == " ":
-                    pdfium_c.FPDFText_GetCharOrigin(textpage, i, ox, oy)
-                    generated.append((len(raw), ox.value, oy.value))
-                continue
+        for i, key in zip(real, owners, strict=True):
+            ch = text[i]
             if pdfium_c.FPDFText_HasUnicodeMapError(textpage, i) or odd(ch):
                 raise Fallback("unicode", f"char {i}: {ch!r}")
-            key = _TEXT_OBJECT_ADDRESS(address, i) or 0
             info = objects.get(key)
             if info is None:
                 obj = pdfium_c.FPDFText_GetTextObject(textpage, i)
@@ -249,11 +249,10 @@ class _PageReader:
             origin = ox.value if info.axis == 0 else oy.value
             guess = self._width(info, ch, widths)
             numbers += (ox.value, oy.value, advance(origin, loose_end, glyph_end, info, guess))
-            owners.append(key)
-        _check_inferred(generated, raw, owners)
-        dropped = [(key, obj) for key, obj in self.text_objects if key not in objects]
-        if dropped:
-            self._restore_spaces(dropped, generated, raw, numbers, owners, fonts, widths)
+        for place, key, info, x, y in sorted(inserts, key=lambda t: t[0], reverse=True):
+            raw.insert(place, (" ", info))
+            numbers[3 * place : 3 * place] = [x, y, self._width(info, " ", widths)]
+            owners.insert(place, key)
         raw, numbers, owners = self._in_stream_order(raw, numbers, owners)
         numbers = _snap(numbers)
         extents = spans(raw, numbers)
@@ -307,17 +306,14 @@ class _PageReader:
         facts = self._font(obj, fonts)
         return TextObject(facts, font, _handle(font), a, b, c, d, _snap([size])[0])
 
-    def _restore_spaces(
+    def _match_dropped(
         self,
         dropped: list[tuple[int, Any]],
         generated: list[tuple[int, float, float]],
-        raw: list[tuple[str, TextObject]],
-        numbers: list[float],
-        owners: list[int],
         fonts: dict[int, FontFacts],
-        widths: dict[tuple[int, str], float],
-    ) -> None:
-        """Text objects PDFium's text page left out, put back where PDFium put a space.
+    ) -> list[tuple[int, int, TextObject, float, float]]:
+        """Text objects PDFium's text page left out, to put back where PDFium put a space:
+        (place among the characters, object, its info, origin).
 
         A text object holding one space (LibreOffice writes `至` ` ` `20:00` as three) is
         replaced in PDFium's text page by an inferred space at the object's origin;
@@ -348,10 +344,7 @@ class _PageReader:
             nearest = near[0][1]
             free.remove(nearest)
             inserts.append((nearest[0], key, info, m.e, m.f))
-        for place, key, info, x, y in sorted(inserts, key=lambda t: t[0], reverse=True):
-            raw.insert(place, (" ", info))
-            numbers[3 * place : 3 * place] = [x, y, self._width(info, " ", widths)]
-            owners.insert(place, key)
+        return inserts
 
     @staticmethod
     def _width(info: TextObject, ch: str, cache: dict[tuple[int, str], float]) -> float:
@@ -367,20 +360,6 @@ class _PageReader:
                 raise Fallback("font metrics", f"no width for {ch!r}")
             cache[key] = width.value
         return cache[key]
-
-
-def _check_inferred(
-    generated: list[tuple[int, float, float]], raw: list[tuple[str, Any]], owners: list[int]
-) -> None:
-    """A space PDFium inferred between two characters of one text object that writes its
-    other word breaks as real spaces stands for spaces PDFium dropped (`NICS  They` reads
-    `NICS They`, the space made up); pdfminer decides. An object without real spaces
-    (Ghostscript moves between words by TJ offsets) gets inferred spaces pdfminer never
-    makes, which change nothing."""
-    spaced = {key for (ch, _), key in zip(raw, owners, strict=True) if ch == " "}
-    for place, _, _ in generated:
-        if 0 < place < len(owners) and owners[place - 1] == owners[place] in spaced:
-            raise Fallback("dropped text", f"an inferred space inside a text object ({place})")
 
 
 def read_objects(page: Page, pdfium_page: pypdfium2.PdfPage) -> dict[str, list[Obj]]:
