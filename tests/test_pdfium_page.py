@@ -165,7 +165,7 @@ def test_type3_fonts_and_radicals_read_through_pdfium(monkeypatch) -> None:
         (CORPUS / "active_content" / "pdfjs_attachment.pdf", 0, "ligature"),
         (CORPUS / "active_content" / "samplefiles_with-attachment.pdf", 0, "unicode"),
         (CORPUS / "tables" / "icdar2013_us-020.pdf", 1, "dropped text"),
-        (CORPUS / "tables" / "camelot_column_span_2.pdf", 0, "rotated text"),  # skewed
+        (CORPUS / "fonts" / "pdfjs_TrueType_without_cmap.pdf", 0, "rotated text"),  # skewed
         (CORPUS / "tables" / "camelot_row_span_1.pdf", 0, "render mode"),
         (CORPUS / "pages" / "pdfplumber_nics-2015-11-rotated.pdf", 0, "dropped text"),
         (CORPUS / "corrupt" / "pdfplumber_malformed-from-issue-932.pdf", 0, "rotated page"),
