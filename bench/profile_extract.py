@@ -11,8 +11,11 @@ the peak RSS of a worker. `--profile` prints the cProfile tops (cumulative and
 tottime) of one pass of each path.
 
     .venv/bin/python bench/profile_extract.py [--repeat 3] [--profile] [--top 20] [--pdfminer]
+    .venv/bin/python bench/profile_extract.py --corpus --profile   # ../shared/corpus text PDFs
 
-`--pdfminer` reads every page with pdfminer (TextLayerSettings(pdfium=False)): the text
+`--corpus` times and profiles the text path on the text PDFs of ../shared/corpus instead
+(bench/text_engines.py picks them; no scan half), a file either side fails on counted as
+0 pages. `--pdfminer` reads every page with pdfminer (TextLayerSettings(pdfium=False)): the text
 path before PDFium read the characters and rules (issue #17's "before").
 """
 
@@ -55,10 +58,13 @@ def scan_files() -> list[Path]:
 
 
 def pdfplumber_tables(path: Path) -> int:
-    with pdfplumber.open(path) as pdf:
-        for page in pdf.pages:
-            page.extract_tables()
-        return len(pdf.pages)
+    try:
+        with pdfplumber.open(path) as pdf:
+            for page in pdf.pages:
+                page.extract_tables()
+            return len(pdf.pages)
+    except Exception:  # a corpus file pdfplumber cannot read (encrypted, broken)
+        return 0
 
 
 def rapidocr_whole_page(path: Path, dpi: int = 200) -> int:
@@ -86,7 +92,7 @@ def _engine(cls):
 
 
 def ours(path: Path) -> int:
-    return process_file(path).pages
+    return process_file(path).pages or 0
 
 
 def best_of(fn, files: list[Path], repeat: int) -> tuple[float, int]:
@@ -121,6 +127,7 @@ def main() -> None:
     parser.add_argument("--no-scans", action="store_true")
     parser.add_argument("--repeat-scans", type=int, default=2, help="passes of the scan half")
     parser.add_argument("--pdfminer", action="store_true", help="every page parsed by pdfminer")
+    parser.add_argument("--corpus", action="store_true", help="../shared/corpus text PDFs")
     args = parser.parse_args()
     if args.pdfminer:
         from perfaudit.extract import document
@@ -130,6 +137,15 @@ def main() -> None:
         defaults[-1] = TextLayerSettings(pdfium=False)  # the `settings` parameter
         document.read_document.__defaults__ = tuple(defaults)
     texts, scans = text_files(), scan_files()
+    if args.corpus:
+        import logging
+        import warnings
+
+        from text_engines import corpus_files
+
+        logging.disable(logging.CRITICAL)  # pdfminer's warnings on the corpus
+        warnings.simplefilter("ignore")
+        texts, args.no_scans = corpus_files(), True
     backend = "pdfminer only" if args.pdfminer else "PDFium text backend"
     print(f"machine: {platform.machine()}, python {platform.python_version()}, {backend}")
     ours(texts[0])
