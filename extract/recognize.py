@@ -24,6 +24,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from perfaudit.extract import lexicon
+
 HEIGHT = 48  # the recognizer's input height
 STRIDE = 8  # input pixels per output step
 GAP = 16  # white between packed crops (which bring margins of their own): two blank steps
@@ -133,7 +135,9 @@ class Recognizer:
                 probs = probs * self._mask(allowed)
             for strip, p in zip(batch, probs, strict=True):
                 for index, (x0, x1) in strip.spans:
-                    out[index] = decode(p[x0 // STRIDE : math.ceil(x1 / STRIDE)], self.alphabet)
+                    steps = p[x0 // STRIDE : math.ceil(x1 / STRIDE)]
+                    # text is read in context; a number read as digits only is not
+                    out[index] = decode(steps, self.alphabet, in_context=allowed is None)
         return out
 
     def _mask(self, allowed: str) -> np.ndarray:
@@ -208,8 +212,11 @@ def _assemble(parts: list[tuple[int, np.ndarray]]) -> Strip:
 _NUMERIC = set("0123456789.+-=<>≥≤%")
 
 
-def decode(probs: np.ndarray, alphabet: list[str]) -> tuple[str, float]:
+def decode(probs: np.ndarray, alphabet: list[str], in_context: bool = False) -> tuple[str, float]:
     """Greedy CTC: best class per step, repeats collapsed, blanks dropped.
+
+    `in_context`: a doubtful ideograph is chosen among the recognizer's
+    candidates by its neighbours (lexicon.choose).
 
     The score is the mean character probability (rapidocr's line score), or
     the least sure digit or operator when that is lower: one doubtful digit
@@ -227,6 +234,9 @@ def decode(probs: np.ndarray, alphabet: list[str]) -> tuple[str, float]:
         return "", 0.0
     chars = [alphabet[i] for i in best[keep]]
     probs_kept = conf[keep]
+    if in_context:
+        chars, chosen = lexicon.choose(chars, probs[keep], alphabet)
+        probs_kept = np.asarray(chosen, np.float32)
     numeric = [p for ch, p in zip(chars, probs_kept, strict=True) if ch in _NUMERIC]
     score = min([float(probs_kept.mean()), *map(float, numeric)])
     return "".join(chars), score
