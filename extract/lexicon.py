@@ -3,9 +3,9 @@
 The recognizer reads each glyph from its pixels. Where a fax or a light copy
 erased a thin stroke, it may still see the right glyph, only not first: `丰` at
 0.19 behind `车` at 0.54 in `不车富`, `日` behind `口` in `口常`. A reader settles
-that by the words around it, and so does this module: for a glyph read with
-less than `doubt` probability, each ideograph the recognizer gives at least
-`floor` is weighed by how well it joins its neighbours into words.
+that by the words around it, and so does this module: wherever the recognizer
+gives a glyph more than one ideograph with at least `floor` probability, each is
+weighed by how well it joins its neighbours into words.
 
 The prior is a character bigram model of Chinese words, counted from jieba's
 general dictionary (349 046 words with frequencies, the `dict.txt` shipped in
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -36,9 +37,10 @@ import numpy as np
 
 @dataclass(frozen=True)
 class LexiconSettings:
-    doubt: float = 0.9  # a glyph read with less probability than this is weighed in context
-    floor: float = 0.01  # a candidate the recognizer gives less than this is not one
-    top: int = 5  # candidates looked at per doubtful glyph
+    # a class the recognizer gives less than this at a glyph is not a candidate for it; 0.001
+    # lets the words outvote what the recognizer all but excludes (a form lost its title)
+    floor: float = 0.01
+    top: int = 5  # candidates weighed per glyph
 
 
 SETTINGS = LexiconSettings()
@@ -56,70 +58,75 @@ def dictionary_file() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "dict.txt"
 
 
+def _table(keys: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct keys, sorted, with their summed weights."""
+    uniq, inverse = np.unique(keys, return_inverse=True)
+    return uniq, np.bincount(inverse, weights)
+
+
+def _get(table: tuple[np.ndarray, np.ndarray], key: int) -> float:
+    keys, weights = table
+    i = int(np.searchsorted(keys, key))
+    return float(weights[i]) if i < len(keys) and keys[i] == key else 0.0
+
+
 @dataclass
 class Bigrams:
     """Character counts of a word list, each word weighted by its frequency."""
 
-    pair: dict[int, float]  # (ord(a) << 32 | ord(c)) → weight of words holding `ac`
-    unigram: dict[int, float]  # ord(c) → weight of c's occurrences
-    ends: dict[int, float]  # ord(a) → weight of words ending in a
-    starts: dict[int, float]  # ord(c) → weight of words starting with c
-    total: float
-    total_starts: float
+    pair: tuple[np.ndarray, np.ndarray]  # ord(a) << 32 | ord(c) → weight of words holding `ac`
+    unigram: tuple[np.ndarray, np.ndarray]  # ord(c) → weight of c's occurrences
+    ends: tuple[np.ndarray, np.ndarray]  # ord(a) → weight of words ending in a
+    starts: tuple[np.ndarray, np.ndarray]  # ord(c) → weight of words starting with c
+
+    def __post_init__(self) -> None:
+        self.kinds = len(self.unigram[0])
+        self.total = float(self.unigram[1].sum())
+        self.total_starts = float(self.starts[1].sum())
 
     def p(self, c: str) -> float:
         """P(c): the character's share of the dictionary's text (add-one)."""
-        return (self.unigram.get(ord(c), 0.0) + 1.0) / (self.total + len(self.unigram))
+        return (_get(self.unigram, ord(c)) + 1.0) / (self.total + self.kinds)
 
     def p_start(self, c: str) -> float:
-        return (self.starts.get(ord(c), 0.0) + 1.0) / (self.total_starts + len(self.unigram))
+        return (_get(self.starts, ord(c)) + 1.0) / (self.total_starts + self.kinds)
 
     def p_next(self, a: str, c: str) -> float:
         """P(c | a): the word goes on with c, or ends and the next word starts with c."""
-        seen = self.unigram.get(ord(a), 0.0)
+        seen = _get(self.unigram, ord(a))
         if seen == 0.0:
             return self.p(c)
-        inside = self.pair.get(ord(a) << 32 | ord(c), 0.0)
-        return (inside + self.ends.get(ord(a), 0.0) * self.p_start(c)) / seen
+        inside = _get(self.pair, ord(a) << 32 | ord(c))
+        return (inside + _get(self.ends, ord(a)) * self.p_start(c)) / seen
 
 
-def count_words(words: list[str], freqs: np.ndarray) -> Bigrams:
-    """Bigrams inside words, unigrams, word starts and ends, in a few array passes."""
-    blob = "\n".join(words) + "\n"
-    codes = np.frombuffer(blob.encode("utf-32-le"), "<u4").astype(np.uint64)
+def count_words(words: str, freqs: np.ndarray) -> Bigrams:
+    """Bigrams inside words, unigrams, word starts and ends, in a few array passes.
+
+    `words` holds one word a line, `freqs` their frequencies in the same order.
+    """
+    codes = np.frombuffer(words.rstrip("\n").encode("utf-32-le") + b"\n\0\0\0", "<u4")
     newline = codes == 10
-    word_of = np.concatenate([[0], np.cumsum(newline)[:-1]])
-    weight = freqs[word_of]
+    weight = freqs[np.concatenate([[0], np.cumsum(newline[:-1])])]
     char = ~newline
-
-    def summed(keys: np.ndarray, weights: np.ndarray) -> dict[int, float]:
-        uniq, inverse = np.unique(keys, return_inverse=True)
-        return dict(zip(uniq.tolist(), np.bincount(inverse, weights).tolist(), strict=True))
-
-    inner = char[:-1] & char[1:]
+    inner = np.flatnonzero(char[:-1] & char[1:])
     first = char & np.concatenate([[True], newline[:-1]])
     last = char & np.concatenate([newline[1:], [True]])
-    pair_keys = (codes[:-1] << np.uint64(32)) | codes[1:]
+    pairs = (codes[inner].astype(np.uint64) << np.uint64(32)) | codes[inner + 1]
     return Bigrams(
-        pair=summed(pair_keys[inner], weight[:-1][inner]),
-        unigram=summed(codes[char], weight[char]),
-        ends=summed(codes[last], weight[last]),
-        starts=summed(codes[first], weight[first]),
-        total=float(weight[char].sum()),
-        total_starts=float(weight[first].sum()),
+        pair=_table(pairs, weight[inner]),
+        unigram=_table(codes[char], weight[char]),
+        ends=_table(codes[last], weight[last]),
+        starts=_table(codes[first], weight[first]),
     )
 
 
 @cache
 def bigrams() -> Bigrams:
     """The dictionary's counts, read once per process (~0.5 s CPU)."""
-    words, freqs = [], []
-    for line in dictionary_file().read_text("utf-8").splitlines():
-        parts = line.split(" ")
-        if len(parts) >= 2 and parts[1].isdigit():
-            words.append(parts[0])
-            freqs.append(float(parts[1]))
-    return count_words(words, np.asarray(freqs))
+    text = dictionary_file().read_text("utf-8")  # lines of: word frequency part-of-speech
+    freqs = np.asarray(re.findall(r" (\d+) ", text), dtype=np.float64)
+    return count_words(re.sub(r" \d+ \S+", "", text), freqs)
 
 
 def score(model: Bigrams, p: float, c: str, left: str | None, right: str | None) -> float:
@@ -137,28 +144,24 @@ def choose(
     alphabet: list[str],
     settings: LexiconSettings = SETTINGS,
 ) -> tuple[list[str], list[float]]:
-    """Each decoded glyph, a doubtful ideograph replaced by the candidate its neighbours favour.
+    """Each decoded glyph, an ideograph replaced by the candidate its neighbours favour.
 
     `probs` holds the recognizer's class probabilities at each glyph's step. Returns the
     characters and each one's probability as the recognizer gave it (a glyph chosen by
     context keeps its own, lower, probability: the reading stays as doubtful as it was).
     """
     out = list(chars)
-    conf = [float(probs[i].max()) for i in range(len(chars))]
-    for i, ch in enumerate(chars):
-        if conf[i] >= settings.doubt or not ideograph(ch):
+    conf = [float(p) for p in probs.max(axis=1)]
+    rows, cols = np.nonzero(probs >= settings.floor)
+    several = np.flatnonzero(np.bincount(rows, minlength=len(chars)) >= 2)
+    for i in several.tolist():  # glyphs with an alternative: a few per line at most
+        if not ideograph(chars[i]):
             continue
-        order = np.argsort(-probs[i])[: settings.top]
-        candidates = [
-            (alphabet[k], float(probs[i, k]))
-            for k in order
-            if probs[i, k] >= settings.floor and ideograph(alphabet[k])
-        ]
-        if len(candidates) < 2:
-            continue
+        ks = sorted(cols[rows == i].tolist(), key=lambda k: -probs[i, k])[: settings.top]
+        candidates = [(alphabet[k], float(probs[i, k])) for k in ks if ideograph(alphabet[k])]
         left = out[i - 1] if i > 0 and ideograph(out[i - 1]) else None
         right = chars[i + 1] if i + 1 < len(chars) and ideograph(chars[i + 1]) else None
-        if left is None and right is None:
+        if len(candidates) < 2 or (left is None and right is None):
             continue
         model = bigrams()
         best, p = max(candidates, key=lambda cand: score(model, cand[1], cand[0], left, right))

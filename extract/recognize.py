@@ -215,8 +215,8 @@ _NUMERIC = set("0123456789.+-=<>≥≤%")
 def decode(probs: np.ndarray, alphabet: list[str], in_context: bool = False) -> tuple[str, float]:
     """Greedy CTC: best class per step, repeats collapsed, blanks dropped.
 
-    `in_context`: a doubtful ideograph is chosen among the recognizer's
-    candidates by its neighbours (lexicon.choose).
+    `in_context`: an ideograph the recognizer gives alternatives for is chosen
+    among them by its neighbours (lexicon.choose).
 
     The score is the mean character probability (rapidocr's line score), or
     the least sure digit or operator when that is lower: one doubtful digit

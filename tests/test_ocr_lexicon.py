@@ -1,10 +1,10 @@
-"""A doubtful glyph is chosen among the recognizer's candidates by the words around it.
+"""A glyph is chosen among the recognizer's candidates by the words around it.
 
-extract/lexicon.py weighs each ideograph the recognizer gives for a doubtful glyph
+extract/lexicon.py weighs each ideograph the recognizer gives for a glyph (≥ 1 %)
 by a character bigram model of jieba's general dictionary (Bayes: the recognizer's
 posterior over the characters' frequency, times the neighbours' bigrams). The same
-pixels in another context give another choice; a sure glyph and a glyph without
-ideograph neighbours are never touched.
+pixels in another context give another choice; a glyph without an alternative or
+without ideograph neighbours is never touched.
 """
 
 from __future__ import annotations
@@ -48,12 +48,6 @@ def test_the_same_candidates_in_another_context_give_that_contexts_word(text, wa
     assert conf[where] == pytest.approx(ERASED[want[where]])
 
 
-def test_a_sure_glyph_is_never_replaced_whatever_its_neighbours():
-    sure = {"车": 0.95, "丰": 0.04}
-    chars, _ = lexicon.choose(list("不车富"), steps("不车富", {1: sure}), ALPHABET)
-    assert "".join(chars) == "不车富"
-
-
 def test_a_candidate_the_recognizer_hardly_sees_is_not_one():
     faint = {"车": 0.85, "丰": 0.005}
     chars, _ = lexicon.choose(list("不车富"), steps("不车富", {1: faint}), ALPHABET)
@@ -62,15 +56,15 @@ def test_a_candidate_the_recognizer_hardly_sees_is_not_one():
 
 def test_the_bigrams_come_from_the_general_dictionary():
     model = lexicon.bigrams()
-    assert len(model.unigram) > 10_000  # jieba's dict.txt, not a handful of form words
+    assert model.kinds > 10_000  # jieba's dict.txt, not a handful of form words
     assert model.p_next("丰", "富") > 100 * model.p_next("车", "富")
     assert model.p_next("汽", "车") > 100 * model.p_next("汽", "丰")
 
 
-def test_on_real_ocr_the_fax_reading_is_mended_only_where_the_glyph_was_doubtful(monkeypatch):
+def test_on_real_ocr_the_fax_reading_is_mended_and_only_ideographs_change(monkeypatch):
     """The 150 dpi fax, through the whole pipeline: every reading the words changed is
-    recorded. Each change swaps ideographs the recognizer doubted (< 0.9) for one it
-    ranked lower; 车富 becomes the printed 丰富; no digit anywhere is changed."""
+    recorded. Each change swaps an ideograph for another the recognizer ranked lower
+    (never a digit, a sign or a blank); 车富 becomes the printed 丰富."""
     seen: list[tuple[str, str, np.ndarray]] = []
     plain = recognize.decode
 
