@@ -37,8 +37,8 @@ import numpy as np
 
 @dataclass(frozen=True)
 class LexiconSettings:
-    # a class the recognizer gives less than this at a glyph is not a candidate for it; 0.001
-    # lets the words outvote what the recognizer all but excludes (a form lost its title)
+    # a class the recognizer gives less than this at a glyph is not a candidate for it: the
+    # words may outvote a second reading, not one the recognizer all but excludes
     floor: float = 0.01
     top: int = 5  # candidates weighed per glyph
 
@@ -92,12 +92,14 @@ class Bigrams:
         return (_get(self.starts, ord(c)) + 1.0) / (self.total_starts + self.kinds)
 
     def p_next(self, a: str, c: str) -> float:
-        """P(c | a): the word goes on with c, or ends and the next word starts with c."""
+        """P(c | a): the word goes on with c, or ends and the next word starts with c.
+
+        One word end more than the dictionary counts after every character: one that
+        only ever opens or continues words (`亍`) can still end the word before c.
+        """
         seen = _get(self.unigram, ord(a))
-        if seen == 0.0:
-            return self.p(c)
         inside = _get(self.pair, ord(a) << 32 | ord(c))
-        return (inside + _get(self.ends, ord(a)) * self.p_start(c)) / seen
+        return (inside + (_get(self.ends, ord(a)) + 1.0) * self.p_start(c)) / (seen + 1.0)
 
 
 def count_words(words: str, freqs: np.ndarray) -> Bigrams:

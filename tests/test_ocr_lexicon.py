@@ -54,6 +54,16 @@ def test_a_candidate_the_recognizer_hardly_sees_is_not_one():
     assert "".join(chars) == "不车富"
 
 
+def test_every_pair_of_characters_has_a_probability():
+    """Characters the dictionary never ends a word with, or never holds, still follow."""
+    model = lexicon.bigrams()
+    never_end = sorted(set(model.unigram[0].tolist()) - set(model.ends[0].tolist()))
+    assert never_end
+    for a in [chr(never_end[0]), "亍", "\u9fff"]:
+        for c in ["的", "丰", "\u9ffe"]:
+            assert 0.0 < model.p_next(a, c) < 1.0
+
+
 def test_the_bigrams_come_from_the_general_dictionary():
     model = lexicon.bigrams()
     assert model.kinds > 10_000  # jieba's dict.txt, not a handful of form words
