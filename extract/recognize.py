@@ -24,6 +24,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from perfaudit.extract import lexicon
+
 HEIGHT = 48  # the recognizer's input height
 STRIDE = 8  # input pixels per output step
 GAP = 16  # white between packed crops (which bring margins of their own): two blank steps
@@ -82,13 +84,16 @@ def engine_params(n_threads: int, cell_mode: bool = True) -> dict[str, Any]:
 
 
 def warm_imports() -> None:
-    """Import rapidocr and onnxruntime now (~0.8 s, most of it rapidocr's YAML model tables).
+    """Import rapidocr and onnxruntime now (~0.8 s, most of it rapidocr's YAML model tables),
+    and count the word prior's dictionary (lexicon.py).
 
     Called by the driver before it forks one worker per file, so each worker inherits
     the modules instead of importing them again for every scanned file.
     """
     import onnxruntime  # noqa: F401
     import rapidocr.main  # noqa: F401
+
+    lexicon.bigrams()  # ~0.7 s CPU and a 110 MB peak once, not in every worker
 
 
 @cache
@@ -133,7 +138,9 @@ class Recognizer:
                 probs = probs * self._mask(allowed)
             for strip, p in zip(batch, probs, strict=True):
                 for index, (x0, x1) in strip.spans:
-                    out[index] = decode(p[x0 // STRIDE : math.ceil(x1 / STRIDE)], self.alphabet)
+                    steps = p[x0 // STRIDE : math.ceil(x1 / STRIDE)]
+                    # text is read in context; a number read as digits only is not
+                    out[index] = decode(steps, self.alphabet, in_context=allowed is None)
         return out
 
     def _mask(self, allowed: str) -> np.ndarray:
@@ -208,8 +215,11 @@ def _assemble(parts: list[tuple[int, np.ndarray]]) -> Strip:
 _NUMERIC = set("0123456789.+-=<>≥≤%")
 
 
-def decode(probs: np.ndarray, alphabet: list[str]) -> tuple[str, float]:
+def decode(probs: np.ndarray, alphabet: list[str], in_context: bool = False) -> tuple[str, float]:
     """Greedy CTC: best class per step, repeats collapsed, blanks dropped.
+
+    `in_context`: an ideograph the recognizer gives alternatives for is chosen
+    among them by its neighbours (lexicon.choose).
 
     The score is the mean character probability (rapidocr's line score), or
     the least sure digit or operator when that is lower: one doubtful digit
@@ -227,6 +237,9 @@ def decode(probs: np.ndarray, alphabet: list[str]) -> tuple[str, float]:
         return "", 0.0
     chars = [alphabet[i] for i in best[keep]]
     probs_kept = conf[keep]
+    if in_context:
+        chars, chosen = lexicon.choose(chars, probs[keep], alphabet)
+        probs_kept = np.asarray(chosen, np.float32)
     numeric = [p for ch, p in zip(chars, probs_kept, strict=True) if ch in _NUMERIC]
     score = min([float(probs_kept.mean()), *map(float, numeric)])
     return "".join(chars), score
