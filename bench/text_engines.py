@@ -116,7 +116,7 @@ def child(engine: str, files: list[Path], repeat: int) -> dict:
     logging.disable(logging.CRITICAL)  # pdfminer's and camelot's warnings are not the bench
     warnings.simplefilter("ignore")
     run = RUNNERS[engine]
-    best, pages, failed = float("inf"), 0, 0
+    best, pages, failed, first_error = float("inf"), 0, 0, ""
     for _ in range(repeat):
         t0 = time.process_time()
         pages, failed = 0, 0
@@ -124,9 +124,12 @@ def child(engine: str, files: list[Path], repeat: int) -> dict:
             print(f"START {path}", file=sys.stderr, flush=True)  # names a file that crashes us
             try:
                 pages += run(path)
-            except Exception:
+            except Exception as exc:
                 failed += 1
+                first_error = first_error or f"{type(exc).__name__}: {exc}"
         best = min(best, time.process_time() - t0)
+    if files and failed == len(files):  # e.g. camelot missing: `make bench` installs the extra
+        return {"engine": engine, "error": f"every file failed ({first_error})"[:160]}
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"engine": engine, "cpu": best, "pages": pages, "failed": failed, "rss": rss_mb}
 
@@ -143,6 +146,8 @@ def measure(engine: str, files: list[Path], repeat: int) -> dict:
         )
         if proc.returncode == 0:
             result = json.loads(proc.stdout.strip().splitlines()[-1])
+            if "error" in result:
+                return result
             result["crashed"] = crashed
             return result
         started = [ln[6:] for ln in proc.stderr.splitlines() if ln.startswith("START ")]
