@@ -16,6 +16,7 @@ shape) the original file is used, with one log line.
 
     PERFAUDIT_MODEL_CACHE=DIR   the cache folder (default $XDG_CACHE_HOME/perfaudit, ~/.cache/perfaudit)
     PERFAUDIT_OCR_MODEL=original   run rapidocr's file as it is (A/B, or to rule the rewrite out)
+    PERFAUDIT_OCR_MODEL=FILE.onnx  run that recognizer instead (experiments: bench/quantize_rec.py)
 """
 
 from __future__ import annotations
@@ -50,8 +51,11 @@ def cached_name(source: Path) -> str:
 @cache
 def model_path(source: Path) -> Path:
     """The model to run for `source`: its rewritten copy in the cache, built if missing."""
-    if os.environ.get("PERFAUDIT_OCR_MODEL", "").lower() == "original":
+    choice = os.environ.get("PERFAUDIT_OCR_MODEL", "")
+    if choice.lower() == "original":
         return source
+    if choice.endswith(".onnx"):  # a model of one's own (bench/quantize_rec.py's int8 one)
+        return Path(choice)
     target = cache_dir() / cached_name(source)
     if target.is_file():
         return target

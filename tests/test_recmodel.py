@@ -100,6 +100,13 @@ def test_off_switch_runs_the_original_file(monkeypatch):
     assert not (recmodel.cache_dir()).exists()
 
 
+def test_a_model_file_of_ones_own_is_run(monkeypatch, tmp_path):
+    mine = tmp_path / "mine.onnx"
+    shutil.copyfile(recognize.model_files()["rec"], mine)
+    monkeypatch.setenv("PERFAUDIT_OCR_MODEL", str(mine))
+    assert recmodel.model_path(recognize.model_files()["rec"]) == mine
+
+
 def test_unwritable_cache_falls_back_to_the_original(monkeypatch, tmp_path):
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")
