@@ -26,7 +26,7 @@ def _load_units() -> dict[str, Any]:
 
 
 def _fold_key(text: str) -> str:
-    """The folding a unit spelling gets before lookup (see _fold), without value-level rewrites."""
+    """The folding a unit spelling gets before lookup (see notation.fold), without value-level rewrites."""
     for src, dst in PRE_FOLD.items():
         text = text.replace(src, dst)
     return WS_RE.sub("", unicodedata.normalize("NFKC", text))

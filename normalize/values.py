@@ -4,9 +4,10 @@ DOMAIN.md §2.3 (the three qualitative tiers), §3.3–3.4 (what the scorer comp
 
 How a string is read
 --------------------
-1. `_fold` brings it to one alphabet: ㎡/m² spelled 平方米, NFKC (full-width digits, ＞＝, （）, ％, ．),
-   every whitespace removed (values wrap inside PDF cells: `88.00(百分\\n比)`), thousands commas
-   dropped, `百分之九十` → `90%`, stray punctuation and quotes at the ends stripped.
+1. `fold` (notation.py, beside the words and regular expressions) brings it to one alphabet:
+   ㎡/m² spelled 平方米, NFKC (full-width digits, ＞＝, （）, ％, ．), every whitespace removed
+   (values wrap inside PDF cells: `88.00(百分\\n比)`), thousands commas dropped, `百分之九十` →
+   `90%`, stray punctuation and quotes at the ends stripped.
 2. `_RULES` are tried in order and the first that recognises the string wins. The order is the
    design: tier words first (the most common actuals), dates before numbers (`8月前` is not 8 units
    of 月前), clean numbers before numbers dug out of text, descriptors last.
@@ -33,17 +34,41 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
-import unicodedata
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from perfaudit.model import ParsedValue
+from perfaudit.normalize.notation import (
+    AMOUNT_RE,
+    BAD_UNIT_RE,
+    BEFORE_END_RE,
+    BOOLEANS,
+    CJK_RE,
+    DATE_NUM_RE,
+    DATE_RE,
+    DAY_PART,
+    EMPTY_RE,
+    NOISY_RE,
+    OPS,
+    OPS_AFTER,
+    OPS_BEFORE,
+    OPWORD_POST_RE,
+    OPWORD_PRE_RE,
+    POST_END_RE,
+    QUANT_RE,
+    RANGE_RE,
+    REL_DEADLINES,
+    REL_RE,
+    SPLIT_RE,
+    TIER_RES,
+    TIME_RE,
+    YEAR_END,
+    YEAR_RE,
+    cn_int,
+    fold,
+)
 from perfaudit.normalize.units import (
     KNOWN_UNITS,
-    PRE_FOLD,
-    WS_RE,
     is_known_unit,
     normalize_unit,
     unit_glyphs,
@@ -67,149 +92,6 @@ __all__ = [
     "unit_spellings_near",
 ]
 
-# ------------------------------------------------------------------------------- vocabulary ---
-
-OPS = (">=", ">", "=", "<=", "<")
-
-_YEAR_END = {"month": 12, "end_of_month": True}
-
-
-def _load_notation() -> dict[str, Any]:
-    """notation.toml beside this module: operator words, yes/no, dateless deadlines, numerals."""
-    return tomllib.loads(Path(__file__).with_name("notation.toml").read_text(encoding="utf-8"))
-
-
-def _by_word(table: dict[str, list[str]]) -> dict[str, str]:
-    return {word: key for key, words in table.items() for word in words}
-
-
-_NOTATION = _load_notation()
-OPS_BEFORE: dict[str, str] = _by_word(_NOTATION["operators_before"])
-OPS_AFTER: dict[str, str] = _by_word(_NOTATION["operators_after"])
-_BOOLEANS = {w: 1.0 for w in _NOTATION["booleans"]["yes"]} | {
-    w: 0.0 for w in _NOTATION["booleans"]["no"]
-}
-# Deadlines without a date: the word → what it means.
-_REL_DEADLINES: dict[str, dict[str, Any]] = {
-    word: {k: v for k, v in entry.items() if k != "words"}
-    for entry in _NOTATION["deadlines"]
-    for word in entry["words"]
-}
-_DAY_PART: dict[str, str] = _NOTATION["day_parts"]
-_CN_DIGITS: dict[str, int] = _NOTATION["cn_digits"]
-
-
-# ---------------------------------------------------------------------------------- regexes ---
-
-
-def _alternation(words: Any) -> str:
-    """Longest first, so `不低于` wins over `低于` and `及以上` over `以上`."""
-    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-
-
-_PRE = _alternation(OPS_BEFORE)
-_POST = _alternation(OPS_AFTER)
-_NUM = r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+"
-_CN = r"[零〇一二两三四五六七八九十百]{1,4}"
-_HAN = r"\u3400-\u4dbf\u4e00-\u9fff"
-_UCH = rf"[%‰°A-Za-z{_HAN}/.·・]"  # characters a unit may be made of
-_PER = r"半年|季度|小时|周|月|年|季|天|日|人|户|次"
-_APPROX = r"约为|大约|约|近"
-_PUNIT = r"(?:\((?P<punit>[^()]{0,20})\)?)?"  # the closing paren may be lost to a wrapped cell
-
-_QUANT_RE = re.compile(
-    rf"^(?:每(?P<per1>{_PER}))?(?P<pre>{_PRE})?(?:每(?P<per2>{_PER}))?(?P<approx>{_APPROX})?"
-    rf"(?P<sign>[-+])?(?:(?P<num>{_NUM})|(?P<cn>{_CN}))(?P<unit>{_UCH}{{0,8}}?){_PUNIT}"
-    rf"(?P<post>{_POST})?(?:\(含[^()]{{0,6}}\))?(?P<approx2>左右|上下)?$"
-)
-_NOISY_RE = re.compile(
-    rf"(?P<pre>{_PRE})?(?P<approx>{_APPROX})?(?<![0-9.])(?P<num>[0-9]+(?:\.[0-9]+)?)"
-    rf"(?P<unit>{_UCH}{{0,8}}?){_PUNIT}(?P<post>{_POST})?$"
-)
-_RANGE_RE = re.compile(
-    rf"^(?P<lo>{_NUM})(?P<u1>{_UCH}{{0,8}}?)(?:-|~|至|到|—|–)(?P<num>{_NUM})"
-    rf"(?P<unit>{_UCH}{{0,8}}?){_PUNIT}$"
-)
-_TAIL = (
-    rf"(?:[前内]?(?:全部|全面|足额)?(?:完成|办结|支付|发放|到位|上传|实施|验收|结束|完工|拨付|下达|"
-    rf"兑付|兑现|启动|开展|落实|提交|上报|报送|交付|建成|结案|使用)[{_HAN}]{{0,6}})?"
-)
-_DATE_RE = re.compile(
-    r"^(?:截至|截止到|截止|于|在)?(?P<rel>次年|明年|当年|本年|今年)?(?:(?P<year>(?:19|20)[0-9]{2})年)?"
-    r"(?P<month>[0-9]{1,2})月份?(?:(?P<day>[0-9]{1,2})[日号])?(?P<pos>底|末|中旬|上旬|下旬|初|中)?"
-    rf"(?P<before>之前|以前|前|内|为止|止)?(?P<tail>{_TAIL})$"
-)
-_YEAR_RE = re.compile(
-    r"^(?:截至|截止到|截止|于|在)?(?P<year>(?:19|20)[0-9]{2})年度?(?P<pos>底|末|中|内)?"
-    rf"(?P<before>之前|以前|前|内)?{_TAIL}$"
-)
-_DATE_NUM_RE = re.compile(
-    r"^(?:(?P<year>(?:19|20)[0-9]{2})[-./])?(?P<month>[0-9]{1,2})[-./](?P<day>[0-9]{1,2})"
-    rf"(?P<before>之前|以前|前)?{_TAIL}$"
-)
-_REL_RE = re.compile(
-    rf"^(?:在|于)?(?P<word>{_alternation(_REL_DEADLINES)})(?:之前|以前|前|内)?[{_HAN}、,]{{0,10}}$"
-)
-_TIME_RE = re.compile(r"(?<![0-9])(?:[01]?[0-9]|2[0-4]):[0-5][0-9](?![0-9])")
-_BEFORE_END_RE = re.compile(r"(?:之前|以前|前)$")
-_VERB = r"(?:达成|完成|实现|达到|达标)"
-_TIER_RES = (
-    ("partial", re.compile(rf"^(?:部分|基本|大部分|大部|未完全|未全部){_VERB}")),
-    ("unmet", re.compile(rf"^(?:未能?|没有|没|尚未){_VERB}")),
-    (
-        "achieved",
-        re.compile(
-            rf"^(?:已经?|均已|已全部|全部|全面|顺利)?{_VERB}了?(?:本?年度|预期|既定|预定|全年|计划)?"
-            r"(?:绩效)?(?:指标|目标|任务|效果)?(?:值|要求)?$|^(?:已经?|均已)?达成(?:本?年度|预期)?指标"
-        ),
-    ),
-)
-_EMPTY_RE = re.compile(r"^(?:[-—–―−‐/\\._~·、]+|n/?a|null|none|nan)$", re.IGNORECASE)
-_OPWORD_PRE_RE = re.compile(rf"^(?P<pre>{_PRE})(?P<ref>[^0-9]{{1,30}})$")
-_OPWORD_POST_RE = re.compile(
-    rf"^(?P<ref>[^0-9]{{1,30}}?)(?P<post>{_alternation(set(OPS_AFTER) - {'内'})})$"
-)
-_POST_END_RE = re.compile(f"(?:{_POST})$")
-_BAD_UNIT_RE = re.compile(r"[以之的和与或及在为是了前后内约近含]")
-_CJK_RE = re.compile(f"[{_HAN}]")
-_SPLIT_RE = re.compile(r"[、,;]")
-_M2_RE = re.compile(r"(?<=[0-9])[mM]([23])(?![0-9])")
-_THOUSANDS_RE = re.compile(r"(?<=[0-9]),(?=[0-9]{3}(?![0-9]))")
-_PCT_WORD_RE = re.compile(rf"百分之({_NUM}|{_CN})")
-_EDGE_RE = re.compile(r"^[:;,、。\"'“”‘’]+|[:;,、。!?\"'“”‘’]+$")
-_AMOUNT_RE = re.compile(r"^(?P<num>[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(?:%|分|万元|元)?$")
-
-# ---------------------------------------------------------------------------------- folding ---
-
-
-def _fold(text: str) -> str:
-    """One alphabet for every rule: ASCII digits/operators/parens, %, CJK, no whitespace."""
-    for src, dst in PRE_FOLD.items():
-        text = text.replace(src, dst)
-    s = WS_RE.sub("", unicodedata.normalize("NFKC", text))
-    s = _M2_RE.sub(lambda m: "平方米" if m[1] == "2" else "立方米", s)
-    s = _PCT_WORD_RE.sub(_percent_word, _THOUSANDS_RE.sub("", s))
-    return _EDGE_RE.sub("", s)
-
-
-def _percent_word(m: re.Match[str]) -> str:
-    """`百分之九十五` / `百分之95` → `95%`."""
-    word = m[1]
-    value = _cn_int(word) if _CJK_RE.match(word) else word
-    return f"{value}%" if value is not None else m[0]
-
-
-def _cn_int(word: str) -> int | None:
-    """Chinese numerals up to 百 (`两`, `十二`, `二十五`, `一百`): enough for `每年一次`, `三个`."""
-    if word in ("百", "一百"):
-        return 100
-    if "十" not in word:
-        return _CN_DIGITS.get(word) if len(word) == 1 else None
-    tens, _, ones = word.partition("十")
-    t = _CN_DIGITS.get(tens) if tens else 1
-    o = _CN_DIGITS.get(ones) if ones else 0
-    return None if t is None or o is None else 10 * t + o
-
 
 def _as_text(text: Any) -> str:
     """The original input as a string (openpyxl hands over ints and floats)."""
@@ -225,7 +107,7 @@ def _as_text(text: Any) -> str:
 
 def normalize_op(text: str | None) -> str | None:
     """An operator cell (指标性质 `≥`, `＝`, `不低于`) → ">=" etc.; None for `无`, `定性`, empty."""
-    s = _fold(str(text)) if text is not None else ""
+    s = fold(str(text)) if text is not None else ""
     return OPS_BEFORE.get(s) or OPS_AFTER.get(s)
 
 
@@ -236,38 +118,38 @@ Rule = Callable[[str, str | None], ParsedValue | None]
 
 def _rule_empty(s: str, hint: str | None) -> ParsedValue | None:
     """Dashes, slashes and dots mean "not applicable" (`无` is a boolean, not empty)."""
-    return ParsedValue("empty") if not s or _EMPTY_RE.match(s) else None
+    return ParsedValue("empty") if not s or EMPTY_RE.match(s) else None
 
 
 def _rule_tier(s: str, hint: str | None) -> ParsedValue | None:
     """Partial and unmet are read by their opening words, so a cut-off wording still counts."""
-    return next((ParsedValue("tier", tier=t) for t, rx in _TIER_RES if rx.match(s)), None)
+    return next((ParsedValue("tier", tier=t) for t, rx in TIER_RES if rx.match(s)), None)
 
 
 def _rule_boolean(s: str, hint: str | None) -> ParsedValue | None:
     """Only the whole cell: `有效` is a descriptor, not 有."""
-    return ParsedValue("boolean", value=_BOOLEANS[s]) if s in _BOOLEANS else None
+    return ParsedValue("boolean", value=BOOLEANS[s]) if s in BOOLEANS else None
 
 
 def _rule_time(s: str, hint: str | None) -> ParsedValue | None:
     """`延迟服务时间至20:00` describes opening hours, it is not the number 20."""
-    m = _TIME_RE.search(s)
+    m = TIME_RE.search(s)
     if not m:
         return None
-    kind = "deadline" if _BEFORE_END_RE.search(s) else "qualitative"
+    kind = "deadline" if BEFORE_END_RE.search(s) else "qualitative"
     return ParsedValue(kind, extra={"time": m[0]})
 
 
 def _rule_date(s: str, hint: str | None) -> ParsedValue | None:
     """Printed dates (`8月前`, `2024年12月底前`, `2024-12-31`) before numbers read them as 8 月前."""
-    if m := _DATE_RE.match(s):
+    if m := DATE_RE.match(s):
         return _month_deadline(m)
-    if m := _DATE_NUM_RE.match(s):
+    if m := DATE_NUM_RE.match(s):
         return _month_deadline(m) if m["year"] or m["before"] else None
-    if m := _YEAR_RE.match(s):
+    if m := YEAR_RE.match(s):
         extra: dict[str, Any] = {"year": int(m["year"])}
         if m["pos"] in ("底", "末", "内") or m["before"] == "内":
-            extra.update(_YEAR_END)
+            extra.update(YEAR_END)
         return ParsedValue("deadline", extra=extra)
     return None
 
@@ -290,20 +172,20 @@ def _month_deadline(m: re.Match[str]) -> ParsedValue | None:
     if gd.get("pos") in ("底", "末"):
         extra["end_of_month"] = True
     elif gd.get("pos"):
-        extra["part"] = _DAY_PART[gd["pos"]]
+        extra["part"] = DAY_PART[gd["pos"]]
     return ParsedValue("deadline", extra=extra)
 
 
 def _rule_quantity(s: str, hint: str | None) -> ParsedValue | None:
     """The whole cell is operator + number + unit in any of the printed orders."""
-    m = _QUANT_RE.match(s)
+    m = QUANT_RE.match(s)
     return _quantity(m, hint) if m else None
 
 
 def _rule_range(s: str, hint: str | None) -> ParsedValue | None:
     """`5-10人`, `90%-95%`: the low end is the target, the high end goes to extra["upper"]."""
-    m = _RANGE_RE.match(s)
-    if not m or _BAD_UNIT_RE.search(m["u1"]):
+    m = RANGE_RE.match(s)
+    if not m or BAD_UNIT_RE.search(m["u1"]):
         return None
     lo, pv, first_unit = float(m["lo"]), _quantity(m, hint), normalize_unit(m["u1"])
     if pv is None or not lo <= pv.value:
@@ -318,7 +200,7 @@ def _rule_range(s: str, hint: str | None) -> ParsedValue | None:
 
 def _rule_multiple(s: str, hint: str | None) -> ParsedValue | None:
     """`1600人、200人`: the first number stands for the cell; all of them go to extra."""
-    parts = [p for p in _SPLIT_RE.split(s) if p]
+    parts = [p for p in SPLIT_RE.split(s) if p]
     if len(parts) < 2:
         return None
     found = [_rule_quantity(p, hint) or _rule_noisy(p, hint) for p in parts]
@@ -330,27 +212,27 @@ def _rule_multiple(s: str, hint: str | None) -> ParsedValue | None:
 
 def _rule_relative(s: str, hint: str | None) -> ParsedValue | None:
     """Deadlines with no date (`按时发放`, `每季末完成`); after numbers, so `每年一次` stays 1 次/年."""
-    m = _REL_RE.match(s)
-    return ParsedValue("deadline", extra=dict(_REL_DEADLINES[m["word"]])) if m else None
+    m = REL_RE.match(s)
+    return ParsedValue("deadline", extra=dict(REL_DEADLINES[m["word"]])) if m else None
 
 
 def _rule_op_word(s: str, hint: str | None) -> ParsedValue | None:
     """`不低于上年度水平`, `本科及以上`: an operator against a reference that is not a number."""
-    if m := _OPWORD_PRE_RE.match(s):
+    if m := OPWORD_PRE_RE.match(s):
         op, ref = OPS_BEFORE[m["pre"]], m["ref"]
-        ref = _POST_END_RE.sub("", ref) or ref  # 控制在预算以内
-    elif m := _OPWORD_POST_RE.match(s):
+        ref = POST_END_RE.sub("", ref) or ref  # 控制在预算以内
+    elif m := OPWORD_POST_RE.match(s):
         op, ref = OPS_AFTER[m["post"]], m["ref"]
     else:
         return None
-    if not _CJK_RE.search(ref):
+    if not CJK_RE.search(ref):
         return None
     return ParsedValue("qualitative", extra={"op_word": op, "reference": ref})
 
 
 def _rule_noisy(s: str, hint: str | None) -> ParsedValue | None:
     """A number with a known unit (or an operator) at the end of other text: `tot扁2200篇`."""
-    m = _NOISY_RE.search(s)
+    m = NOISY_RE.search(s)
     if not m or m.start() == 0:
         return None
     ok, printed = _unit_of(m)
@@ -378,7 +260,7 @@ _RULES: tuple[Rule, ...] = (
 
 
 def _quantity(m: re.Match[str], hint: str | None) -> ParsedValue | None:
-    """Build a quantitative value from a match of _QUANT_RE / _NOISY_RE / _RANGE_RE."""
+    """Build a quantitative value from a match of QUANT_RE / NOISY_RE / RANGE_RE."""
     gd = m.groupdict()
     value = _number(gd)
     ok, unit = _unit_of(m)
@@ -401,14 +283,14 @@ def _number(gd: dict[str, Any]) -> float | None:
     if gd.get("num"):
         value = float((gd.get("sign") or "") + gd["num"])
         return value if math.isfinite(value) else None
-    cn = _cn_int(gd["cn"]) if gd.get("cn") else None
+    cn = cn_int(gd["cn"]) if gd.get("cn") else None
     return float(cn) if cn is not None else None
 
 
 def _unit_of(m: re.Match[str]) -> tuple[bool, str | None]:
     """(acceptable, canonical unit) of a match; a unit swallowing words (`人以上的`) is not one."""
     direct = (m["unit"] or "").strip("./·・")
-    if direct and _BAD_UNIT_RE.search(direct):
+    if direct and BAD_UNIT_RE.search(direct):
         return False, None
     paren = m.groupdict().get("punit")
     if paren and paren.startswith("含"):
@@ -428,10 +310,10 @@ def parse_value(text: str | None, unit_hint: str | None = None) -> ParsedValue:
     """
     raw = _as_text(text)
     try:
-        s = _fold(raw)
+        s = fold(raw)
         hint = normalize_unit(unit_hint)
         pv = next((pv for rule in _RULES if (pv := rule(s, hint)) is not None), None)
-        pv = pv or ParsedValue("qualitative" if _CJK_RE.search(s) else "unknown")
+        pv = pv or ParsedValue("qualitative" if CJK_RE.search(s) else "unknown")
     except Exception as exc:  # the contract is "never raises"; tests assert no "error"
         pv = ParsedValue("unknown", extra={"error": type(exc).__name__})
     pv.text = raw
@@ -448,7 +330,7 @@ def to_number(text: Any) -> float | None:
     if isinstance(text, int | float):
         return float(text) if math.isfinite(text) else None
     try:
-        m = _AMOUNT_RE.match(_fold(str(text)))
+        m = AMOUNT_RE.match(fold(str(text)))
         value = float(m["num"]) if m else None
     except (ValueError, OverflowError):
         return None
