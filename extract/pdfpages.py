@@ -54,6 +54,9 @@ class _Routes:
     by_page: dict[int, list[Item]] = field(default_factory=dict)
     fixes: dict[int, int] = field(default_factory=dict)
     guessed: set[int] = field(default_factory=set)  # fixes from PDFium's guess, unproven
+    # pages PDFium did not read for a reason turning the page cannot change (the content's,
+    # not the frame's): the upright copy is not offered to PDFium again
+    content_fallback: set[int] = field(default_factory=set)
     scanned: list[int] = field(default_factory=list)
 
 
@@ -66,6 +69,8 @@ def read_pages(
     try:
         for index, page in enumerate(pdf.pages):
             reason = _pdfium_objects(path, fast, page, index) if fast is not None else None
+            if reason is not None and reason != "rotated page":
+                routes.content_fallback.add(index)
             turn = _guess(fast, page, index) if reason in _GUESS_AFTER else 0
             if turn:  # pdfminer would parse this page twice: parse only its upright copy
                 routes.fixes[index] = (int(page.rotation or 0) + turn) % 360
@@ -79,7 +84,11 @@ def read_pages(
     refuted = _read_upright(path, routes, settings)
     if refuted:  # the guess did not hold: these pages take the usual route after all
         log.debug("%s: pages %s not proven turned, read as they are", path, refuted)
-        again = _Routes(by_page=routes.by_page, scanned=routes.scanned)
+        again = _Routes(
+            by_page=routes.by_page,
+            scanned=routes.scanned,
+            content_fallback=routes.content_fallback,
+        )
         for index in refuted:
             _route(pdf.pages[index], index, settings, again)
         _read_upright(path, again, settings)
@@ -115,7 +124,7 @@ def _read_upright(path: Path, routes: _Routes, settings: TextLayerSettings) -> l
         with pdfplumber.open(data) as upright:
             for index in sorted(routes.fixes):
                 page = upright.pages[index]
-                if fast is not None:
+                if fast is not None and index not in routes.content_fallback:
                     _pdfium_objects(path, fast, page, index)
                 if index in routes.guessed and not _proven(page):
                     refuted.append(index)
