@@ -15,6 +15,7 @@ from pathlib import Path
 import pdfplumber
 import pypdfium2
 
+from perfaudit.extract.minerpage import read_objects as miner_objects
 from perfaudit.extract.ocr import ocr_page_items
 from perfaudit.extract.orientation import confirms, guess_direction, text_direction, upright_copy
 from perfaudit.extract.pdfium_page import use_pdfium
@@ -99,10 +100,18 @@ def read_pages(
     return [item for index in sorted(by_page) for item in by_page[index]], [i + 1 for i in scanned]
 
 
+def _parse(page: pdfplumber.page.Page) -> None:
+    """A page PDFium did not read: pdfminer parses it, into the keys the text path reads
+    (extract/minerpage.py) instead of pdfplumber's every attribute."""
+    if not hasattr(page, "_objects"):
+        page._objects = miner_objects(page)
+
+
 def _route(
     page: pdfplumber.page.Page, index: int, settings: TextLayerSettings, routes: _Routes
 ) -> None:
     """The usual route of one page, decided on its own characters."""
+    _parse(page)
     if needs_ocr(page):
         routes.scanned.append(index)
     elif direction := text_direction(page):
@@ -126,6 +135,7 @@ def _read_upright(path: Path, routes: _Routes, settings: TextLayerSettings) -> l
                 page = upright.pages[index]
                 if fast is not None and index not in routes.content_fallback:
                     _pdfium_objects(path, fast, page, index)
+                _parse(page)
                 if index in routes.guessed and not _proven(page):
                     refuted.append(index)
                 else:

@@ -16,11 +16,12 @@ from pdfplumber.page import Page
 from test_pdfium_page import _record
 
 from perfaudit.extract import pdfpages
+from perfaudit.extract.minerpage import read_objects as miner_objects
 from perfaudit.extract.orientation import guess_direction, text_direction
 from perfaudit.extract.pdfium_page import use_pdfium
 from perfaudit.extract.textlayer import TextLayerSettings
 
-from conftest import CORPUS
+from conftest import CORPUS, SAMPLES
 
 PDFIUM = TextLayerSettings(pdfium=True)
 PDFMINER = TextLayerSettings(pdfium=False)
@@ -42,15 +43,16 @@ def _corpus(name: str) -> Path:
 
 @pytest.fixture
 def parses(monkeypatch) -> list[int]:
-    """pdfminer's page parses (pdfplumber's Page.parse_objects), by page number."""
+    """pdfminer's page parses (pdfplumber's Page.layout), by page number."""
     seen: list[int] = []
-    real = Page.parse_objects
+    real = Page.layout.fget
 
     def counted(page: Page) -> object:
-        seen.append(page.page_number)
+        if not hasattr(page, "_layout"):
+            seen.append(page.page_number)
         return real(page)
 
-    monkeypatch.setattr(Page, "parse_objects", counted)
+    monkeypatch.setattr(Page, "layout", property(counted))
     return seen
 
 
@@ -95,3 +97,56 @@ def test_a_wrong_guess_costs_a_parse_not_a_result(monkeypatch, parses: list[int]
     parses.clear()
     assert _record(path, PDFIUM) == reference
     assert sorted(parses) == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
+
+
+# files with characters, rules drawn as lines, rects and curves, images, Form XObjects, a
+# MediaBox off the origin, pages of several sizes
+MINER_FILES = [
+    SAMPLES / "seed_1_fangxiulei.pdf",
+    SAMPLES / "producers" / "chromium_seed1.pdf",
+    CORPUS / "tables" / "icdar2013_us-020.pdf",
+    CORPUS / "tables" / "tabula_schools.pdf",
+    CORPUS / "pages" / "pdfjs_sizes-mixed-page-sizes.pdf",
+    CORPUS / "pages" / "qpdf_inherited-rotate.pdf",
+    CORPUS / "fonts" / "pdfminer_matplotlib-type3.pdf",
+    CORPUS / "resource_exhaustion" / "pdfminer_issue-1113-evil-xobjects.pdf",
+]
+
+
+@pytest.mark.parametrize("path", MINER_FILES, ids=lambda p: p.name)
+def test_pdfminer_pages_give_pdfplumbers_values_under_pdfiums_keys(path: Path) -> None:
+    """minerpage.read_objects: every object pdfplumber makes, in its order, each value as
+    pdfplumber computes it, under the keys the PDFium reader gives (so every page, whoever
+    parsed it, reaches the text path with the same dicts)."""
+    if not path.exists():
+        pytest.skip(f"{path} not here")
+    with pdfplumber.open(path) as full_pdf, pdfplumber.open(path) as lean_pdf:
+        for full_page, lean_page in zip(full_pdf.pages, lean_pdf.pages, strict=True):
+            full = full_page.objects
+            lean = miner_objects(lean_page)
+            assert list(lean) == [kind for kind in full if kind != "anno"]
+            for kind, objs in lean.items():
+                assert len(objs) == len(full[kind])
+                for mine, theirs in zip(objs, full[kind], strict=True):
+                    assert mine == {key: theirs[key] for key in mine}
+                    if kind in PDFIUM_KEYS:
+                        assert list(mine) == PDFIUM_KEYS[kind]
+
+
+def _pdfium_keys() -> dict[str, list[str]]:
+    """The keys of each kind of object the PDFium reader gives, on a sample it reads."""
+    keys: dict[str, list[str]] = {}
+    path = SAMPLES / "seed_1_fangxiulei.pdf"
+    with pdfplumber.open(path) as pdf:
+        doc = pypdfium2.PdfDocument(str(path))
+        try:
+            for index, page in enumerate(pdf.pages):
+                assert use_pdfium(page, doc[index]) is None
+                for kind, objs in page.objects.items():
+                    keys.setdefault(kind, list(objs[0]))
+        finally:
+            doc.close()
+    return keys
+
+
+PDFIUM_KEYS = _pdfium_keys() if (SAMPLES / "seed_1_fangxiulei.pdf").exists() else {}
