@@ -129,6 +129,8 @@ def test_pdfminer_pages_give_pdfplumbers_values_under_pdfiums_keys(path: Path) -
             for kind, objs in lean.items():
                 assert len(objs) == len(full[kind])
                 for mine, theirs in zip(objs, full[kind], strict=True):
+                    if "stream" in mine:  # two opens, two stream objects (compared by id)
+                        assert mine.pop("stream").attrs == theirs["stream"].attrs
                     assert mine == {key: theirs[key] for key in mine}
                     if kind in ("char", "line", "rect", "curve"):
                         # the PDFium reader builds rects and curves as it builds lines (_add)
