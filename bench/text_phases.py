@@ -3,7 +3,7 @@
 Each phase's time is exclusive (a phase called inside another is not counted twice):
 
   pdfium    PDFium read of pages it then keeps        fallback  PDFium read of pages that go
-  pdfminer  pdfminer's parse_objects                            to pdfminer anyway
+  pdfminer  pdfminer's parse (+ the object dicts)             to pdfminer anyway
   routing   needs_ocr + text_direction (parse excl.)  upright   upright_copy (pypdfium2 save)
   tables    rulings + find_tables + cell texts        lines     text_lines_outside
   norules   rebuild_rows                              normalize build_forms
@@ -101,7 +101,9 @@ def instrument() -> None:
     from perfaudit.extract import pdfpages, textlayer
     from perfaudit.pipeline import worker
 
-    _wrap(Page, "parse_objects", "pdfminer")
+    _wrap(Page, "parse_objects", "pdfminer")  # main's route
+    if hasattr(pdfpages, "miner_objects"):  # this branch's: extract/minerpage.py
+        _wrap(pdfpages, "miner_objects", "pdfminer")
     _wrap_pdfium(pdfpages)
     _wrap(pdfpages, "needs_ocr", "routing")
     _wrap(pdfpages, "text_direction", "routing")
