@@ -19,14 +19,10 @@ from pdfminer.pdfdocument import PDFDocument
 from pdfminer.pdfparser import PDFParser
 from pdfminer.pdftypes import resolve1
 
-from perfaudit.extract.ocr import ocr_page_items
-from perfaudit.extract.orientation import text_direction, upright_copy
-from perfaudit.extract.pdfium_page import use_pdfium
-from perfaudit.extract.render import RenderError
+from perfaudit.extract.pdfpages import read_pages
 from perfaudit.extract.reread import PageReader
-from perfaudit.extract.routing import needs_ocr
-from perfaudit.extract.textlayer import DEFAULT_SETTINGS, TextLayerSettings, page_items
-from perfaudit.model import Item, RawDocument
+from perfaudit.extract.textlayer import DEFAULT_SETTINGS, TextLayerSettings
+from perfaudit.model import RawDocument
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +126,7 @@ def read_document(
             if n_pages == 0:
                 _zero_pages(path)
             reader = PageReader()  # the OCR'd pages' images, for re-reads (normalize/selfcheck.py)
-            items, ocr_pages = _read_pages(path, pdf, settings, reader)
+            items, ocr_pages = read_pages(path, pdf, settings, reader)
     except ReadError:
         raise
     except RecursionError as exc:
@@ -147,90 +143,6 @@ def read_document(
         ocr_pages=ocr_pages,
         reader=reader if ocr_pages else None,
     )
-
-
-def _read_pages(
-    path: Path, pdf: pdfplumber.PDF, settings: TextLayerSettings, reader: PageReader | None = None
-) -> tuple[list[Item], list[int]]:
-    """Items of every page in order, and the 1-based pages that were OCR'd.
-
-    Each page takes its own route: a usable text layer is read by pdfplumber; a
-    page whose text runs sideways or upside down is read again from a copy with
-    its /Rotate corrected; a scan (no usable text layer) is OCR'd from its pixels.
-    """
-    by_page: dict[int, list[Item]] = {}
-    fixes: dict[int, int] = {}
-    scanned: list[int] = []
-    fast = _pdfium_document(path) if settings.pdfium else None
-    try:
-        for index, page in enumerate(pdf.pages):
-            if fast is not None:
-                _pdfium_objects(path, fast, page, index)
-            if needs_ocr(page):
-                scanned.append(index)
-            elif direction := text_direction(page):
-                fixes[index] = (int(page.rotation or 0) + direction) % 360
-            else:
-                by_page[index] = page_items(page, index + 1, settings)
-            page.flush_cache()  # keep memory flat on long annexes
-    finally:
-        if fast is not None:
-            fast.close()
-    if fixes:
-        log.debug("%s: re-reading pages %s upright", path, sorted(fixes))
-        with pdfplumber.open(upright_copy(path, fixes)) as upright:
-            for index in fixes:
-                by_page[index] = page_items(upright.pages[index], index + 1, settings)
-    if scanned:
-        by_page.update(_ocr_pages(path, scanned, reader))
-    return [item for index in sorted(by_page) for item in by_page[index]], [i + 1 for i in scanned]
-
-
-def _pdfium_document(path: Path) -> pypdfium2.PdfDocument | None:
-    """The file opened by PDFium for the text path, or None (pdfminer reads every page)."""
-    try:
-        return pypdfium2.PdfDocument(str(path))
-    except Exception:  # PdfiumError; pdfminer may still read what PDFium refuses
-        return None
-
-
-def _pdfium_objects(
-    path: Path, doc: pypdfium2.PdfDocument, page: pdfplumber.page.Page, index: int
-) -> None:
-    """Give the page its characters and rules from PDFium; pdfminer parses it when PDFium's
-    reading could differ from pdfminer's (extract/pdfium_page.py says when)."""
-    if index >= len(doc):
-        log.debug("%s p.%d: PDFium sees no such page, pdfminer reads it", path, index + 1)
-        return
-    try:
-        fpage = doc[index]
-    except Exception as exc:  # PdfiumError: the page does not load in PDFium
-        log.debug("%s p.%d: PDFium cannot load the page (%s)", path, index + 1, exc)
-        return
-    try:
-        reason = use_pdfium(page, fpage)
-    finally:
-        fpage.close()
-    if reason is not None:
-        log.debug("%s p.%d read by pdfminer: %s", path, index + 1, reason)
-
-
-def _ocr_pages(
-    path: Path, indexes: list[int], reader: PageReader | None = None
-) -> dict[int, list[Item]]:
-    """Scanned pages read from their pixels; a page too large to render yields nothing."""
-    out: dict[int, list[Item]] = {}
-    doc = pypdfium2.PdfDocument(str(path))
-    try:
-        for index in indexes:
-            try:
-                out[index] = ocr_page_items(doc, index, index + 1, keep=reader)
-            except RenderError as exc:
-                log.warning("%s p.%d not OCR'd: %s", path, index + 1, exc)
-                out[index] = []
-    finally:
-        doc.close()
-    return out
 
 
 def _zero_pages(path: Path) -> None:
