@@ -14,9 +14,12 @@ the recognizer's posterior turned into a likelihood by the character's frequency
 multiplied by its bigram (Bayes, as lexicon.py explains); the weight is 1, not tuned.
 
 Only doubtful steps are searched. At each step the candidates are the greedy class plus
-every ideograph and the blank the recognizer gives at least `floor`; a step whose greedy
-class is a digit, sign or Latin letter is fixed to it, so the non-ideographs of a line are
-exactly the greedy ones (in number and order). A line without any step with two
+every ideograph the recognizer gives at least `floor`; a step whose greedy class is a
+digit, sign or Latin letter is fixed to it, so the non-ideographs of a line are exactly
+the greedy ones (in number and order). The words may replace a glyph or insert one where
+the blank won, never drop one the recognizer read: a fax, a light copy, a dropout only
+take ink away, so a glyph the pixels show is there (the blank is no candidate at a
+glyph's step, and a reading shorter than the greedy one is not taken). A line without any step with two
 candidates is not searched: its greedy reading stands, and so does a line whose greedy
 reading holds no ideograph (a number is never changed by the words).
 """
@@ -53,8 +56,7 @@ def candidates(probs: np.ndarray, alphabet: list[str], floor: float) -> list[lis
     ideo = _ideographs(tuple(alphabet))
     best = probs.argmax(axis=1)
     open_ = (best == 0) | ideo[best]  # a non-ideograph glyph's step is fixed
-    allowed = (probs >= floor) & (ideo[None, :] | (np.arange(probs.shape[1]) == 0)[None, :])
-    allowed &= open_[:, None]
+    allowed = (probs >= floor) & ideo[None, :] & open_[:, None]
     allowed[np.arange(len(best)), best] = True
     if not (allowed.sum(axis=1) >= 2).any():
         return None
@@ -134,5 +136,15 @@ def search(
             beam.glyph /= scale
             beam.lead /= scale
             beams[prefix] = beam
-    prefix, beam = max(beams.items(), key=lambda kv: kv[1].total)
+    kept = [kv for kv in beams.items() if len(kv[0]) >= _greedy_length(probs)]
+    if not kept:
+        return None
+    prefix, beam = max(kept, key=lambda kv: kv[1].total)
     return [alphabet[k] for k in prefix], list(beam.conf)
+
+
+def _greedy_length(probs: np.ndarray) -> int:
+    best = probs.argmax(axis=1)
+    first = np.ones(len(best), bool)
+    first[1:] = best[1:] != best[:-1]
+    return int(np.count_nonzero(first & (best != 0)))
