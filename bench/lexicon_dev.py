@@ -10,6 +10,10 @@ temporary folder. Each form is read through the real pipeline once per setting
 than one run) and compared with its truth field by field.
 
     .venv/bin/python bench/lexicon_dev.py [--floor 0.001 0.01 ...] [--width 4 8 ...]
+        [--share 0 0.41 ...] [--dpi 150 200]
+
+(`--share`: the vocabulary's share of the word prior, lexicon.VOCABULARY_SHARE; 0 is
+jieba's dictionary alone.)
 
 Prints wrong fields per setting (and `greedy`: the beam search off) and every line
 reading that changed against greedy decoding.
@@ -32,7 +36,7 @@ sys.path.insert(0, str(ROOT / "samples"))
 import build_scans_families as bsf  # noqa: E402
 from bench_families import wrong_fields  # noqa: E402
 
-from perfaudit.extract import ctcbeam, recognize  # noqa: E402
+from perfaudit.extract import ctcbeam, lexicon, recognize  # noqa: E402
 from perfaudit.pipeline.worker import process_file  # noqa: E402
 
 from conftest import count_fields, load_truth  # noqa: E402
@@ -113,6 +117,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--floor", type=float, nargs="*", default=[0.001, 0.003, 0.01, 0.03])
     parser.add_argument("--width", type=int, nargs="*", default=[8])
+    parser.add_argument("--share", type=float, nargs="*", default=[lexicon.VOCABULARY_SHARE])
     parser.add_argument("--dpi", type=int, nargs="*", default=[150, 200])
     args = parser.parse_args()
     logging.getLogger("pdfminer").setLevel(logging.ERROR)
@@ -121,13 +126,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         files = build(Path(tmp), tuple(args.dpi))
         print(f"dev set: {len(files)} files", flush=True)
-        settings = [None] + [
-            ctcbeam.BeamSettings(floor=f, width=w) for f in args.floor for w in args.width
+        settings = [(None, 0.0)] + [
+            (ctcbeam.BeamSettings(floor=f, width=w), share)
+            for share in args.share
+            for f in args.floor
+            for w in args.width
         ]
-        for s in settings:
+        for s, share in settings:
             seen.clear()
+            lexicon.bigrams = lambda share=share: lexicon.counted(share)
             wrong, total, per_file = run(files, s)
-            name = "greedy" if s is None else f"floor={s.floor} width={s.width}"
+            name = "greedy" if s is None else f"floor={s.floor} width={s.width} share={share}"
             print(f"{name}: {wrong}/{total} fields wrong ({1 - wrong / total:.2%} right)")
             print("   ", " ".join(per_file))
             for greedy, chosen in seen:
