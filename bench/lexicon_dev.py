@@ -24,8 +24,11 @@ from __future__ import annotations
 import argparse
 import hashlib
 import logging
+import re
 import sys
 import tempfile
+import unicodedata
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -34,6 +37,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "samples"))
 
 import build_scans_families as bsf  # noqa: E402
+import pypdfium2  # noqa: E402
 from bench_families import wrong_fields  # noqa: E402
 
 from perfaudit.extract import ctcbeam, lexicon, recognize  # noqa: E402
@@ -82,21 +86,45 @@ def cache_models() -> None:
     )
 
 
-def changed_lines() -> list[tuple[str, str]]:
-    """Spy on decode: (greedy, chosen) for every reading the beam search changed."""
-    seen: list[tuple[str, str]] = []
+CURRENT: list[Path] = []  # the dev file being read (the spy files each change under it)
+
+
+def changed_lines() -> dict[tuple[str, str, str], None]:
+    """Spy on decode: (file, greedy, chosen) for every reading the beam search changed."""
+    seen: dict[tuple[str, str, str], None] = {}
     plain = recognize.decode
 
     def spy(probs, alphabet, in_context=False):
         out = plain(probs, alphabet, in_context)
         if in_context:
             greedy = plain(probs, alphabet, False)
-            if greedy[0] != out[0] and (greedy[0], out[0]) not in seen:
-                seen.append((greedy[0], out[0]))
+            if greedy[0] != out[0]:
+                seen[(CURRENT[-1].stem, greedy[0], out[0])] = None
         return out
 
     recognize.decode = spy
     return seen
+
+
+def _fold(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def source_text(pdf: Path) -> str:
+    """The text layer of the form a dev scan was made from, folded, white space removed."""
+    stem = re.sub(r"_\d+dpi$", "", pdf.stem)
+    src = next(bsf.SAMPLES / s for s in SOURCES if Path(s).stem == stem)
+    doc = pypdfium2.PdfDocument(str(src))
+    try:
+        return _fold("".join(doc[i].get_textpage().get_text_range() for i in range(len(doc))))
+    finally:
+        doc.close()
+
+
+def verdict(greedy: str, chosen: str, text: str) -> str:
+    """right: the source prints the new reading and not the old; wrong: the reverse."""
+    old, new = _fold(greedy) in text, _fold(chosen) in text
+    return "right" if new and not old else "wrong" if old and not new else "neither"
 
 
 def run(files: list[Path], settings: ctcbeam.BeamSettings | None) -> tuple[int, int, list[str]]:
@@ -104,6 +132,7 @@ def run(files: list[Path], settings: ctcbeam.BeamSettings | None) -> tuple[int, 
     wrong = total = 0
     per_file = []
     for pdf in files:
+        CURRENT.append(pdf)
         truth = load_truth(pdf.with_name(pdf.stem + ".truth.json"))
         result = process_file(pdf)
         w = wrong_fields(truth, [f.to_json() for f in result.forms])
@@ -117,6 +146,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--floor", type=float, nargs="*", default=[0.001, 0.003, 0.01, 0.03])
     parser.add_argument("--width", type=int, nargs="*", default=[8])
+    parser.add_argument("--weight", type=float, nargs="*", default=[ctcbeam.SETTINGS.weight])
     parser.add_argument("--share", type=float, nargs="*", default=[lexicon.VOCABULARY_SHARE])
     parser.add_argument("--dpi", type=int, nargs="*", default=[150, 200])
     args = parser.parse_args()
@@ -126,9 +156,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         files = build(Path(tmp), tuple(args.dpi))
         print(f"dev set: {len(files)} files", flush=True)
+        texts = {pdf.stem: source_text(pdf) for pdf in files}
         settings = [(None, 0.0)] + [
-            (ctcbeam.BeamSettings(floor=f, width=w), share)
+            (ctcbeam.BeamSettings(floor=f, width=w, weight=a), share)
             for share in args.share
+            for a in args.weight
             for f in args.floor
             for w in args.width
         ]
@@ -136,11 +168,24 @@ def main() -> None:
             seen.clear()
             lexicon.bigrams = lambda share=share: lexicon.counted(share)
             wrong, total, per_file = run(files, s)
-            name = "greedy" if s is None else f"floor={s.floor} width={s.width} share={share}"
-            print(f"{name}: {wrong}/{total} fields wrong ({1 - wrong / total:.2%} right)")
+            verdicts = Counter()
+            lines = []
+            for stem, greedy, chosen in seen:
+                v = verdict(greedy, chosen, texts[stem])
+                verdicts[v] += 1
+                lines.append(f"    {v:7} {greedy} → {chosen}")
+            name = (
+                "greedy"
+                if s is None
+                else f"floor={s.floor} width={s.width} weight={s.weight} share={share}"
+            )
+            print(
+                f"{name}: {wrong}/{total} fields wrong ({1 - wrong / total:.2%} right); "
+                f"readings changed: {verdicts['right']} right, {verdicts['wrong']} wrong, "
+                f"{verdicts['neither']} neither"
+            )
             print("   ", " ".join(per_file))
-            for greedy, chosen in seen:
-                print(f"    {greedy} → {chosen}")
+            print("\n".join(sorted(lines)))
             sys.stdout.flush()
 
 
