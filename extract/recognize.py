@@ -240,7 +240,9 @@ def decode(probs: np.ndarray, alphabet: list[str], in_context: bool = False) -> 
         return "", 0.0
     chars = [alphabet[i] for i in best[keep]]
     score = _score(chars, conf[keep])
-    if in_context and any(map(lexicon.ideograph, chars)):
+    # the words need a neighbour the recognizer read: a lone glyph (a one-character cell,
+    # a fragment) is not searched, nor a number
+    if in_context and sum(map(lexicon.ideograph, chars)) >= 2:
         found = ctcbeam.search(probs, alphabet)
         if found is not None and found[0] != chars:
             # a doubt stays a doubt: the new reading is scored by the recognizer's own
