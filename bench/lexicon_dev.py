@@ -10,10 +10,7 @@ temporary folder. Each form is read through the real pipeline once per setting
 than one run) and compared with its truth field by field.
 
     .venv/bin/python bench/lexicon_dev.py [--floor 0.001 0.01 ...] [--width 4 8 ...]
-        [--share 0 0.41 ...] [--dpi 150 200]
-
-(`--share`: the vocabulary's share of the word prior, lexicon.VOCABULARY_SHARE; 0 is
-jieba's dictionary alone.)
+        [--weight 1 0.5 ...] [--dpi 150 200]
 
 Prints wrong fields per setting (and `greedy`: the beam search off) and every line
 reading that changed against greedy decoding.
@@ -40,7 +37,7 @@ import build_scans_families as bsf  # noqa: E402
 import pypdfium2  # noqa: E402
 from bench_families import wrong_fields  # noqa: E402
 
-from perfaudit.extract import ctcbeam, lexicon, recognize  # noqa: E402
+from perfaudit.extract import ctcbeam, recognize  # noqa: E402
 from perfaudit.pipeline.worker import process_file  # noqa: E402
 
 from conftest import count_fields, load_truth  # noqa: E402
@@ -147,7 +144,6 @@ def main() -> None:
     parser.add_argument("--floor", type=float, nargs="*", default=[0.001, 0.003, 0.01, 0.03])
     parser.add_argument("--width", type=int, nargs="*", default=[8])
     parser.add_argument("--weight", type=float, nargs="*", default=[ctcbeam.SETTINGS.weight])
-    parser.add_argument("--share", type=float, nargs="*", default=[lexicon.VOCABULARY_SHARE])
     parser.add_argument("--dpi", type=int, nargs="*", default=[150, 200])
     args = parser.parse_args()
     logging.getLogger("pdfminer").setLevel(logging.ERROR)
@@ -157,16 +153,14 @@ def main() -> None:
         files = build(Path(tmp), tuple(args.dpi))
         print(f"dev set: {len(files)} files", flush=True)
         texts = {pdf.stem: source_text(pdf) for pdf in files}
-        settings = [(None, 0.0)] + [
-            (ctcbeam.BeamSettings(floor=f, width=w, weight=a), share)
-            for share in args.share
+        settings = [None] + [
+            ctcbeam.BeamSettings(floor=f, width=w, weight=a)
             for a in args.weight
             for f in args.floor
             for w in args.width
         ]
-        for s, share in settings:
+        for s in settings:
             seen.clear()
-            lexicon.bigrams = lambda share=share: lexicon.counted(share)
             wrong, total, per_file = run(files, s)
             verdicts = Counter()
             lines = []
@@ -174,11 +168,7 @@ def main() -> None:
                 v = verdict(greedy, chosen, texts[stem])
                 verdicts[v] += 1
                 lines.append(f"    {v:7} {greedy} → {chosen}")
-            name = (
-                "greedy"
-                if s is None
-                else f"floor={s.floor} width={s.width} weight={s.weight} share={share}"
-            )
+            name = "greedy" if s is None else f"floor={s.floor} width={s.width} weight={s.weight}"
             print(
                 f"{name}: {wrong}/{total} fields wrong ({1 - wrong / total:.2%} right); "
                 f"readings changed: {verdicts['right']} right, {verdicts['wrong']} wrong, "

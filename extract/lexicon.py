@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import importlib.util
 import re
-import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -110,54 +109,9 @@ def count_words(words: str, freqs: np.ndarray) -> Bigrams:
     )
 
 
-# The project's own vocabulary (labels, header and funds-row words, units, tier phrases: the
-# data files of normalize/, not the forms' free text) joins the dictionary as this share of the
-# prior's text. Chosen on bench/lexicon_dev.py's dev set (other forms than the bench's fax
-# page) among 0, 0.05, 0.15 and 0.41 (the share of a form's ideographs in those words,
-# measured on the text-layer forms other than seed 4): 0.05 read the fewest fields wrong
-# (tied with 0 and 0.15) and made the fewest wrong changes (bench/README.md, round 4).
-VOCABULARY_SHARE = 0.05
-VOCABULARY_FILES = ("vocabulary.toml", "units.toml", "selfcheck.toml", "templates/*.toml")
-
-
-def _strings(node: object) -> list[str]:
-    if isinstance(node, dict):
-        return [s for k, v in node.items() for s in [k, *_strings(v)]]
-    if isinstance(node, list):
-        return [s for v in node for s in _strings(v)]
-    return [node] if isinstance(node, str) else []
-
-
-def vocabulary_words() -> list[str]:
-    """Every run of two or more ideographs in normalize/'s vocabulary data, once each."""
-    spec = importlib.util.find_spec("perfaudit.normalize")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("perfaudit.normalize is missing")
-    folder = Path(next(iter(spec.submodule_search_locations)))
-    words: set[str] = set()
-    for pattern in VOCABULARY_FILES:
-        for path in sorted(folder.glob(pattern)):
-            for text in _strings(tomllib.loads(path.read_text("utf-8"))):
-                words.update(re.findall(r"[\u4e00-\u9fff]{2,}", text))
-    return sorted(words)
-
-
-def bigrams() -> Bigrams:
-    """The word prior: the dictionary's counts and the project's vocabulary (~1 s CPU once)."""
-    return counted(VOCABULARY_SHARE)
-
-
 @cache
-def counted(share: float) -> Bigrams:
-    """The dictionary's counts, with the vocabulary's words making up `share` of the text."""
+def bigrams() -> Bigrams:
+    """The dictionary's counts, read once per process (~0.5 s CPU)."""
     text = dictionary_file().read_text("utf-8")  # lines of: word frequency part-of-speech
     freqs = np.asarray(re.findall(r" (\d+) ", text), dtype=np.float64)
-    words = re.sub(r" \d+ \S+", "", text)
-    vocab = vocabulary_words()
-    if share > 0 and vocab:
-        lengths = np.fromiter(map(len, words.splitlines()), np.float64, len(freqs))
-        general = float(freqs @ lengths)  # the dictionary's text, in characters
-        each = share / (1.0 - share) * general / sum(map(len, vocab))
-        words = words.rstrip("\n") + "\n" + "\n".join(vocab) + "\n"
-        freqs = np.concatenate([freqs, np.full(len(vocab), each)])
-    return count_words(words, freqs)
+    return count_words(re.sub(r" \d+ \S+", "", text), freqs)
