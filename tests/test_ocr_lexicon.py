@@ -164,11 +164,14 @@ def test_the_words_never_override_a_reading_the_recognizer_is_sure_of(fax_150):
 
 
 def test_on_the_fax_page_the_mended_fields_are_the_printed_ones(fax_150):
-    """The fields the words mend at 150 dpi, through the whole pipeline: 丰富 (车 → 丰) and
-    参与垃圾 (与 inserted)."""
+    """The fields the words mend at 150 dpi, through the whole pipeline: 丰富 (车 → 丰),
+    参与垃圾 (与 inserted) and the goal's 围绕 (制 → 围)."""
     result, _, _ = fax_150
-    truth = load_truth(FAX_150)[0]["indicators"]
-    got = result.forms[0].to_json()["indicators"]
+    truth = load_truth(FAX_150)[0]
+    got = result.forms[0].to_json()
     for word, field in (("丰富", "deviation_reason"), ("参与垃圾", "level3")):
-        k = next(i for i, ind in enumerate(truth) if word in (ind[field] or ""))
-        assert norm_text(got[k][field]) == norm_text(truth[k][field])
+        k = next(i for i, ind in enumerate(truth["indicators"]) if word in (ind[field] or ""))
+        want = truth["indicators"][k][field]
+        assert norm_text(got["indicators"][k][field]) == norm_text(want)
+    assert "围绕" in truth["goal_expected"]
+    assert norm_text(got["goal_expected"]) == norm_text(truth["goal_expected"])
