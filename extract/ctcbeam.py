@@ -61,11 +61,17 @@ def candidates(probs: np.ndarray, alphabet: list[str], floor: float) -> list[lis
     ideo = _ideographs(tuple(alphabet))
     best = probs.argmax(axis=1)
     open_ = (best == 0) | ideo[best]  # a non-ideograph glyph's step is fixed
-    allowed = (probs >= floor) & ideo[None, :] & open_[:, None]
-    allowed[np.arange(len(best)), best] = True
-    if not (allowed.sum(axis=1) >= 2).any():
+    # only a step whose best class has less than 1 - floor can have a second candidate
+    unsure = np.flatnonzero(open_ & (probs[np.arange(len(best)), best] < 1.0 - floor))
+    sub, cols = np.nonzero(probs[unsure] >= floor)
+    rows = unsure[sub]
+    keep = ideo[cols] & (cols != best[rows])
+    if not keep.any():
         return None
-    return [np.flatnonzero(row).tolist() for row in allowed]
+    out = [[int(k)] for k in best]
+    for t, k in zip(rows[keep].tolist(), cols[keep].tolist(), strict=True):
+        out[t].append(k)
+    return out
 
 
 class _Beam:

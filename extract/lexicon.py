@@ -52,7 +52,9 @@ def _table(keys: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 def _get(table: tuple[np.ndarray, np.ndarray], key: int) -> float:
     keys, weights = table
-    i = int(np.searchsorted(keys, key))
+    # the key in the table's own type: a Python int against uint64 keys would make numpy
+    # compare in float64, converting the whole table on every look-up
+    i = int(np.searchsorted(keys, keys.dtype.type(key)))
     return float(weights[i]) if i < len(keys) and keys[i] == key else 0.0
 
 
