@@ -1,11 +1,9 @@
-"""Which of the recognizer's candidates a doubtful glyph is, given its neighbours.
+"""The word prior the OCR decoder weighs a doubtful line's readings with (ctcbeam.py).
 
 The recognizer reads each glyph from its pixels. Where a fax or a light copy
 erased a thin stroke, it may still see the right glyph, only not first: `丰` at
 0.19 behind `车` at 0.54 in `不车富`, `日` behind `口` in `口常`. A reader settles
-that by the words around it, and so does this module: wherever the recognizer
-gives a glyph more than one ideograph with at least `floor` probability, each is
-weighed by how well it joins its neighbours into words.
+that by the words around it, and so does the decoder, with this model.
 
 The prior is a character bigram model of Chinese words, counted from jieba's
 general dictionary (349 046 words with frequencies, the `dict.txt` shipped in
@@ -15,7 +13,7 @@ have `ac`, or a new word starts (as often as words end with `a`) with `c` as
 often as words start with `c`.
 
 Bayes, with the recognizer's output p(c|x) as the posterior of a reader that
-knew only character frequencies P(c):
+knew only character frequencies P(c), a glyph between ideographs a and b is
 
     P(c | x, a, b) ∝ p(c|x) / P(c) · P(c|a) · P(b|c)
 
@@ -26,24 +24,12 @@ line's end) the prior is P(c) and the recognizer decides alone.
 from __future__ import annotations
 
 import importlib.util
-import math
 import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import numpy as np
-
-
-@dataclass(frozen=True)
-class LexiconSettings:
-    # a class the recognizer gives less than this at a glyph is not a candidate for it: the
-    # words may outvote a second reading, not one the recognizer all but excludes
-    floor: float = 0.01
-    top: int = 5  # candidates weighed per glyph
-
-
-SETTINGS = LexiconSettings()
 
 
 def ideograph(ch: str) -> bool:
@@ -66,7 +52,9 @@ def _table(keys: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 def _get(table: tuple[np.ndarray, np.ndarray], key: int) -> float:
     keys, weights = table
-    i = int(np.searchsorted(keys, key))
+    # the key in the table's own type: a Python int against uint64 keys would make numpy
+    # compare in float64, converting the whole table on every look-up
+    i = int(np.searchsorted(keys, keys.dtype.type(key)))
     return float(weights[i]) if i < len(keys) and keys[i] == key else 0.0
 
 
@@ -129,43 +117,3 @@ def bigrams() -> Bigrams:
     text = dictionary_file().read_text("utf-8")  # lines of: word frequency part-of-speech
     freqs = np.asarray(re.findall(r" (\d+) ", text), dtype=np.float64)
     return count_words(re.sub(r" \d+ \S+", "", text), freqs)
-
-
-def score(model: Bigrams, p: float, c: str, left: str | None, right: str | None) -> float:
-    """log P(c | x, left, right) up to a constant shared by every candidate."""
-    s = math.log(p) - math.log(model.p(c))
-    s += math.log(model.p_next(left, c) if left else model.p(c))
-    if right:
-        s += math.log(model.p_next(c, right))
-    return s
-
-
-def choose(
-    chars: list[str],
-    probs: np.ndarray,
-    alphabet: list[str],
-    settings: LexiconSettings = SETTINGS,
-) -> tuple[list[str], list[float]]:
-    """Each decoded glyph, an ideograph replaced by the candidate its neighbours favour.
-
-    `probs` holds the recognizer's class probabilities at each glyph's step. Returns the
-    characters and each one's probability as the recognizer gave it (a glyph chosen by
-    context keeps its own, lower, probability: the reading stays as doubtful as it was).
-    """
-    out = list(chars)
-    conf = [float(p) for p in probs.max(axis=1)]
-    rows, cols = np.nonzero(probs >= settings.floor)
-    several = np.flatnonzero(np.bincount(rows, minlength=len(chars)) >= 2)
-    for i in several.tolist():  # glyphs with an alternative: a few per line at most
-        if not ideograph(chars[i]):
-            continue
-        ks = sorted(cols[rows == i].tolist(), key=lambda k: -probs[i, k])[: settings.top]
-        candidates = [(alphabet[k], float(probs[i, k])) for k in ks if ideograph(alphabet[k])]
-        left = out[i - 1] if i > 0 and ideograph(out[i - 1]) else None
-        right = chars[i + 1] if i + 1 < len(chars) and ideograph(chars[i + 1]) else None
-        if len(candidates) < 2 or (left is None and right is None):
-            continue
-        model = bigrams()
-        best, p = max(candidates, key=lambda cand: score(model, cand[1], cand[0], left, right))
-        out[i], conf[i] = best, p
-    return out, conf

@@ -24,7 +24,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from perfaudit.extract import lexicon, recmodel
+from perfaudit.extract import ctcbeam, lexicon, recmodel
 
 HEIGHT = 48  # the recognizer's input height
 STRIDE = 8  # input pixels per output step
@@ -220,8 +220,9 @@ _NUMERIC = set("0123456789.+-=<>≥≤%")
 def decode(probs: np.ndarray, alphabet: list[str], in_context: bool = False) -> tuple[str, float]:
     """Greedy CTC: best class per step, repeats collapsed, blanks dropped.
 
-    `in_context`: an ideograph the recognizer gives alternatives for is chosen
-    among them by its neighbours (lexicon.choose).
+    `in_context`: a line with an ideograph and doubtful steps is read again by prefix
+    beam search with the word prior (ctcbeam.py), which may put another ideograph in a
+    glyph's place, or one where the blank narrowly won; the line's score never rises.
 
     The score is the mean character probability (rapidocr's line score), or
     the least sure digit or operator when that is lower: one doubtful digit
@@ -238,13 +239,23 @@ def decode(probs: np.ndarray, alphabet: list[str], in_context: bool = False) -> 
     if not keep.any():
         return "", 0.0
     chars = [alphabet[i] for i in best[keep]]
-    probs_kept = conf[keep]
-    if in_context:
-        chars, chosen = lexicon.choose(chars, probs[keep], alphabet)
-        probs_kept = np.asarray(chosen, np.float32)
-    numeric = [p for ch, p in zip(chars, probs_kept, strict=True) if ch in _NUMERIC]
-    score = min([float(probs_kept.mean()), *map(float, numeric)])
+    score = _score(chars, conf[keep])
+    # the words need a neighbour the recognizer read: a lone glyph (a one-character cell,
+    # a fragment) is not searched, nor a number
+    if in_context and sum(map(lexicon.ideograph, chars)) >= 2:
+        found = ctcbeam.search(probs, alphabet)
+        if found is not None and found[0] != chars:
+            # a doubt stays a doubt: the new reading is scored by the recognizer's own
+            # (lower) probabilities of its glyphs, and never above the greedy reading
+            chars, score = found[0], min(score, _score(found[0], np.asarray(found[1])))
     return "".join(chars), score
+
+
+def _score(chars: list[str], probs: np.ndarray) -> float:
+    if not chars:
+        return 0.0
+    numeric = [p for ch, p in zip(chars, probs, strict=True) if ch in _NUMERIC]
+    return min([float(probs.mean()), *map(float, numeric)])
 
 
 @cache

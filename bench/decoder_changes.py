@@ -1,0 +1,108 @@
+"""Every reading the word-weighed decoder (extract/ctcbeam.py) changes on the scanned samples.
+
+Each scan of bench/scan_snapshot.py (samples/scans/, its hard/ and families/ folders, the
+phone photo) goes through `process_file` with `recognize.decode` spied on: a line read in
+context whose reading differs from greedy decoding is listed once per file, judged against
+the text layer of the form the scan was made from (right: the source prints the new reading
+and not the old one; wrong: the reverse; neither: noise, fragments). The CPU seconds spent in
+the beam search are counted apart from the file's.
+
+    PERFAUDIT_OCR_THREADS=1 .venv/bin/python bench/decoder_changes.py
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+import unicodedata
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+import pypdfium2  # noqa: E402
+from scan_snapshot import scan_files  # noqa: E402
+
+from perfaudit.extract import ctcbeam, recognize  # noqa: E402
+from perfaudit.pipeline.worker import process_file  # noqa: E402
+
+FOLDERS = (
+    ROOT / "samples",
+    ROOT / "samples" / "variants",
+    ROOT / "samples" / "scans" / "families" / "sources",
+)
+
+
+def fold(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def source_text(scan: Path) -> str:
+    stem = re.sub(r"_(\d+dpi|outlines|phone)$", "", scan.stem)
+    src = next(f / f"{stem}.pdf" for f in FOLDERS if (f / f"{stem}.pdf").is_file())
+    doc = pypdfium2.PdfDocument(str(src))
+    try:
+        return fold("".join(doc[i].get_textpage().get_text_range() for i in range(len(doc))))
+    finally:
+        doc.close()
+
+
+def verdict(greedy: str, chosen: str, text: str) -> str:
+    old, new = fold(greedy) in text, fold(chosen) in text
+    return "right" if new and not old else "wrong" if old and not new else "neither"
+
+
+def main() -> None:
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)
+    plain, search = recognize.decode, ctcbeam.search
+    spent = [0.0]
+
+    def timed(*args, **kwargs):
+        start = time.process_time()
+        try:
+            return search(*args, **kwargs)
+        finally:
+            spent[0] += time.process_time() - start
+
+    ctcbeam.search = timed
+    seen: dict[tuple[str, str], None] = {}
+
+    def spy(probs, alphabet, in_context=False):
+        out = plain(probs, alphabet, in_context)
+        if in_context:
+            greedy = plain(probs, alphabet, False)
+            if greedy[0] != out[0]:
+                seen[(greedy[0], out[0])] = None
+        return out
+
+    recognize.decode = spy
+    total: Counter = Counter()
+    cpu = beam = 0.0
+    files = [f for f in scan_files() if f.parent.name != "sources"]
+    for path in files:
+        seen.clear()
+        spent[0] = 0.0
+        start = time.process_time()
+        process_file(path)
+        cpu += time.process_time() - start
+        beam += spent[0]
+        text = source_text(path)
+        name = path.relative_to(ROOT / "samples")
+        print(f"{name}: {time.process_time() - start:.2f} s CPU, beam search {spent[0]:.3f} s")
+        for greedy, chosen in seen:
+            v = verdict(greedy, chosen, text)
+            total[v] += 1
+            print(f"    {v:7} {greedy} → {chosen}")
+        sys.stdout.flush()
+    print(
+        f"{len(files)} files: {sum(total.values())} readings changed: {total['right']} right, "
+        f"{total['wrong']} wrong, {total['neither']} neither; CPU {cpu:.1f} s, "
+        f"beam search {beam:.2f} s"
+    )
+
+
+if __name__ == "__main__":
+    main()
