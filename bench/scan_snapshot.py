@@ -7,6 +7,7 @@ with the file's CPU seconds. Run it before and after a change and compare:
 
     .venv/bin/python bench/scan_snapshot.py --out /tmp/before.json
     .venv/bin/python bench/scan_snapshot.py --out /tmp/after.json --compare /tmp/before.json
+    .venv/bin/python bench/scan_snapshot.py --score /tmp/after.json   # no run: fields wrong per file
 
 `--compare` prints per file whether the forms' values are identical (confidences
 aside: a recognizer score moves a little with what shares its strip), how many
@@ -87,12 +88,42 @@ def compare(now: dict, before: dict) -> None:
         print(f"all: CPU {total_b:.1f} → {total_n:.1f} s ({total_b / total_n:.2f}×)")
 
 
+def score(snap: dict) -> dict[str, int]:
+    """Fields wrong per file against its truth JSON, counted as bench_families counts them
+    (the accuracy gate of a speed change: the same count per file before and after)."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_families import wrong_fields
+
+    from conftest import count_fields, load_truth  # bench_families put tests/ on the path
+
+    out = {}
+    for name, entry in snap.items():
+        truth_path = ROOT / "samples" / f"{name.removesuffix('.pdf')}.truth.json"
+        if name.endswith(".jpg"):
+            truth_path = ROOT / "samples" / f"{name}.truth.json"
+        if not truth_path.is_file():
+            continue
+        truth = load_truth(truth_path)
+        out[name] = wrong_fields(truth, entry["forms"])
+        print(f"{name}: {out[name]}/{count_fields(truth)} fields wrong")
+    print(f"all: {sum(out.values())} fields wrong over {len(out)} files")
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--score", type=Path, help="score a snapshot against the truth, no run")
     parser.add_argument("--compare", type=Path)
     parser.add_argument("--only", help="only files whose path contains this")
     args = parser.parse_args()
+    if args.score:
+        score(json.loads(args.score.read_text()))
+        return
+    if args.out is None:
+        parser.error("--out is required")
     result = {}
     for path in scan_files():
         name = str(path.relative_to(ROOT / "samples"))

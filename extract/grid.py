@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from perfaudit.extract.gridsettings import DEFAULT, GridSettings, px
-from perfaudit.extract.rulemasks import crossed_share, line_masks
+from perfaudit.extract.rulemasks import components, crossed_share, line_masks
 
 PxBox = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels, x1/y1 exclusive
 
@@ -180,7 +180,7 @@ def table_regions(
 ) -> list[PxBox]:
     """Boxes of connected rule networks big enough to be tables, top to bottom."""
     grid = cv2.dilate(h_mask | v_mask, np.ones((3, 3), np.uint8))
-    n, _, stats, _ = cv2.connectedComponentsWithStats(grid, connectivity=8)
+    n, _, stats = components(grid)
     min_size = settings.min_table * scale
     boxes = []
     for k in range(1, n):

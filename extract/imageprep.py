@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from perfaudit.extract.grid import DEFAULT, GridSettings, px
+from perfaudit.extract.rulemasks import components
 
 # ------------------------------------------------------------ image → ink ---
 
@@ -78,7 +79,7 @@ def binarize(gray: np.ndarray, scale: float) -> np.ndarray:
 
 def despeckle(ink: np.ndarray, scale: float, settings: GridSettings = DEFAULT) -> np.ndarray:
     """Drop isolated specks of scanner noise that binarization keeps."""
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    n, labels, stats = components(ink)
     small = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] < settings.min_speck * scale * scale)
     small = small[small > 0]
     if len(small) == 0:
@@ -97,7 +98,7 @@ def drop_lone_specks(ink: np.ndarray, scale: float, settings: GridSettings = DEF
     A small round component is kept when a larger one (a glyph, a rule) lies within
     `lone_dist`: the decimal point of `5.00`, the dot of `i`, a 、 in a list.
     """
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    n, labels, stats = components(ink)
     if n <= 1:
         return ink
     w, h = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
@@ -197,7 +198,7 @@ def pen_strokes(
     inside = np.zeros_like(ink)
     for x0, y0, x1, y1 in boxes:
         inside[y0:y1, x0:x1] = 255
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink & inside, connectivity=8)
+    n, labels, stats = components(ink & inside)
     w, h = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
     sparse = stats[:, cv2.CC_STAT_AREA] < PEN_MAX_FILL * w.astype(np.int64) * h
     sparse[0] = False

@@ -30,7 +30,9 @@ HEIGHT = 48  # the recognizer's input height
 STRIDE = 8  # input pixels per output step
 GAP = 16  # white between packed crops (which bring margins of their own): two blank steps
 STRIP = 1280  # target strip width in pixels (≈ 27 CJK characters)
-BATCH = 2  # strips per model run (activations grow with batch × width)
+# strips per model run: one. A batch pads each strip to its widest (5 % of the columns the
+# model ran over were padding) and the model's time per column does not fall with the batch
+BATCH = 1
 
 
 def threads() -> int:

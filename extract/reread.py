@@ -35,6 +35,9 @@ class PageReader:
     """The prepared images of a document's OCR'd pages, and re-reads of their cells."""
 
     pages: dict[int, tuple[bytes, float]] = field(default_factory=dict)  # page → (PNG, scale)
+    # the last page decoded: the self-check re-reads a form's cells one by one, most on the
+    # same page, and decoding the whole page's PNG for each took more time than reading it
+    _decoded: tuple[int, np.ndarray] | None = field(default=None, repr=False)
 
     def keep(self, page_no: int, clean: np.ndarray, scale: float) -> None:
         ok, png = cv2.imencode(".png", clean)
@@ -45,16 +48,22 @@ class PageReader:
         """Readings (text, confidence) of the cell at `bbox` on `page`, best first."""
         if page not in self.pages:
             return []
-        png, scale = self.pages[page]
-        image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE)
+        image, scale = self.image(page), self.pages[page][1]
         crops = variants(cell_crop(image, bbox, scale))
         if not crops:
             return []
         reads = recognize(crops, DIGITS if numeric else None)
         return sorted(((t.strip(), s) for t, s in reads if t.strip()), key=lambda r: -r[1])
 
+    def image(self, page: int) -> np.ndarray:
+        """The page's prepared image, decoded once for the re-reads that follow."""
+        if self._decoded is None or self._decoded[0] != page:
+            png = self.pages[page][0]
+            self._decoded = (page, cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE))
+        return self._decoded[1]
+
     def __getstate__(self) -> dict:  # a RawDocument crossing processes leaves its pages behind
-        return {"pages": {}}
+        return {"pages": {}, "_decoded": None}
 
 
 def cell_crop(image: np.ndarray, bbox: BBox, scale: float) -> np.ndarray | None:

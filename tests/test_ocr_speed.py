@@ -3,20 +3,27 @@
 - the recognizer's idle pool threads sleep rather than spin;
 - the orientation probe reads a few cells upright first, and the full four-turn probe
   only when those do not read cleanly; an upright page's reading is the same either way;
-- the run's driver imports the OCR modules once, before it forks a worker per file.
+- the run's driver imports the OCR modules once, before it forks a worker per file;
+- the recognizer runs one strip at a time, so no column it runs over is batch padding;
+- connected components come with 16-bit labels when they fit (the same labels and boxes);
+- the self-check's re-reads decode a page's image once, not once per cell.
 
 Speeds themselves live in bench/ (bench/profile_scans.py, bench/RESULTS_speed.md).
 """
 
 from __future__ import annotations
 
+import pickle
 import subprocess
 import sys
 
+import cv2
+import numpy as np
 import pytest
 
-from perfaudit.extract import ocr, recognize
+from perfaudit.extract import imageprep, ocr, recognize, reread
 from perfaudit.extract.render import render_pdf_page
+from perfaudit.extract.rulemasks import components
 
 from conftest import ROOT, SAMPLES
 
@@ -96,3 +103,80 @@ def test_the_driver_imports_the_ocr_modules_before_forking(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["2", "True"]
+
+
+class _Recording:
+    """An onnxruntime session that notes the shape of every input it is given."""
+
+    def __init__(self, session) -> None:
+        self.session = session
+        self.shapes: list[tuple[int, ...]] = []
+
+    def get_inputs(self):
+        return self.session.get_inputs()
+
+    def run(self, names, feed):
+        self.shapes.append(next(iter(feed.values())).shape)
+        return self.session.run(names, feed)
+
+
+def test_each_model_run_is_one_strip_without_padding(monkeypatch, upright_page):
+    """Every input the recognizer's model gets is one packed strip, exactly as wide."""
+    page = upright_page
+    boxes = [c.box for t in page.tables for c in t.cells]
+    inks = [ocr.ink_box(page.text_ink, ocr.inset(b, page.scale), page.scale) for b in boxes]
+    em = ocr.estimate_em(page.text_ink, [b for b in inks if b], page.scale)
+    crops = [
+        c
+        for b in inks
+        if b is not None
+        for c in ocr.line_crops(ocr._sub(page.clean, b), ocr._sub(page.text_ink, b), em)
+    ]
+    strips = recognize.pack([recognize.to_input(c) for c in crops])
+    assert len(strips) > 2
+    session = _Recording(recognize.recognizer().session)
+    model = recognize.Recognizer(session, recognize.recognizer().alphabet)
+    reads = model(crops)
+    assert len(reads) == len(crops) and sum(1 for t, _ in reads if t) > 0.8 * len(crops)
+    assert sorted(w[3] for w in session.shapes) == sorted(s.image.shape[2] for s in strips)
+    assert all(w[0] == 1 for w in session.shapes)
+
+
+def test_components_with_16_bit_labels_are_opencvs(upright_page):
+    ink = imageprep.binarize(upright_page.gray, upright_page.scale)
+    n, labels, stats = components(ink)
+    n32, labels32, stats32, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    assert labels.dtype == np.uint16 and n == n32 > 500
+    assert (labels == labels32).all() and (stats == stats32).all()
+
+
+def test_components_past_16_bits_get_32_bit_labels():
+    dots = np.zeros((600, 600), np.uint8)
+    dots[::2, ::2] = 255  # 90,000 single-pixel components: more than 16 bits can number
+    n, labels, stats = components(dots)
+    assert n == 90_001 and labels.dtype == np.int32 and labels.max() == 90_000
+    assert (stats[1:, cv2.CC_STAT_AREA] == 1).all()
+
+
+def test_rereads_decode_a_page_once_and_read_as_a_fresh_reader(monkeypatch, upright_page):
+    page = upright_page
+    keeper = reread.PageReader()
+    keeper.keep(1, page.clean, page.scale)
+    cells = [c.box for c in page.tables[0].cells if c.box[2] - c.box[0] > 40][:3]
+    bboxes = [tuple(v / page.scale for v in box) for box in cells]
+    decodes: list[int] = []
+    imdecode = cv2.imdecode
+
+    def counting(*args):
+        decodes.append(1)
+        return imdecode(*args)
+
+    monkeypatch.setattr(reread.cv2, "imdecode", counting)
+    reads = [keeper(1, bbox, numeric=False) for bbox in bboxes]
+    assert len(decodes) == 1
+    assert any(reads)
+    fresh = [pickle.loads(pickle.dumps(keeper)) for _ in bboxes]  # pickling drops the pages
+    assert all(f.pages == {} and f(1, bboxes[0], False) == [] for f in fresh)
+    again = reread.PageReader()
+    again.keep(1, page.clean, page.scale)
+    assert [again(1, bbox, False) for bbox in bboxes[::-1]] == reads[::-1]
