@@ -24,7 +24,7 @@ import pypdfium2
 import pypdfium2.raw as pdfium_c
 from pdfplumber.page import Page
 
-from perfaudit.extract.pdfium_base import _IDENTITY, Matrix, _mult, page_ctm
+from perfaudit.extract.pdfium_base import _IDENTITY, Matrix, _mult, child_objects, page_ctm
 from perfaudit.extract.pdfium_paths import _object_matrix
 
 # enough characters to vote on a page's direction without parsing all of them twice
@@ -63,17 +63,9 @@ def guess_direction(page: Page, pdfium_page: pypdfium2.PdfPage) -> int:
 
 def _text_turns(parent: object, outer: Matrix, frame: Matrix, seen: set[int], top: bool) -> None:
     """Add to `seen` the quarter turn of each text object under `parent` (stops at two)."""
-    count = (
-        pdfium_c.FPDFPage_CountObjects(parent) if top else pdfium_c.FPDFFormObj_CountObjects(parent)
-    )
-    for i in range(count):
+    for obj in child_objects(parent, top):
         if len(seen) > 1:
             return
-        obj = (
-            pdfium_c.FPDFPage_GetObject(parent, i)
-            if top
-            else pdfium_c.FPDFFormObj_GetObject(parent, i)
-        )
         kind = pdfium_c.FPDFPageObj_GetType(obj)
         if kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
             a, b = _mult(_mult(_object_matrix(obj), outer), frame)[:2]

@@ -4,10 +4,12 @@ float32 → double snapping, pdfminer's matrix arithmetic, the page's frame."""
 from __future__ import annotations
 
 import ctypes
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pypdfium2.raw as pdfium_c
 
 Matrix = tuple[float, float, float, float, float, float]
 Obj = dict[str, Any]
@@ -78,6 +80,16 @@ def _apply(m: Matrix, x: float, y: float) -> tuple[float, float]:
     """pdfminer.utils.apply_matrix_pt."""
     a, b, c, d, e, f = m
     return a * x + c * y + e, b * x + d * y + f
+
+
+def child_objects(parent: Any, top: bool) -> Iterator[Any]:
+    """The page objects right under a page (`top`) or a form XObject, in stream order."""
+    if top:
+        count, get = pdfium_c.FPDFPage_CountObjects(parent), pdfium_c.FPDFPage_GetObject
+    else:
+        count, get = pdfium_c.FPDFFormObj_CountObjects(parent), pdfium_c.FPDFFormObj_GetObject
+    for i in range(count):
+        yield get(parent, i)
 
 
 def _handle(ptr: Any) -> int:

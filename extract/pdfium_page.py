@@ -58,6 +58,7 @@ from perfaudit.extract.pdfium_base import (  # noqa: F401  (REASONS: the module'
     _handle,
     _mult,
     _snap,
+    child_objects,
 )
 from perfaudit.extract.pdfium_chars import (
     TextObject,
@@ -124,18 +125,8 @@ class _PageReader:
         """Page objects in order; `outer` maps the parent's space to user space. Paths and
         images are kept with pdfminer's CTM (which starts from the page's frame) and read
         once the characters are."""
-        count = (
-            pdfium_c.FPDFPage_CountObjects(parent)
-            if top
-            else pdfium_c.FPDFFormObj_CountObjects(parent)
-        )
         page_ctm = self.frame.ctm
-        for i in range(count):
-            obj = (
-                pdfium_c.FPDFPage_GetObject(parent, i)
-                if top
-                else pdfium_c.FPDFFormObj_GetObject(parent, i)
-            )
+        for obj in child_objects(parent, top):
             kind = pdfium_c.FPDFPageObj_GetType(obj)
             if kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
                 self._text_object(obj, outer)

@@ -18,6 +18,7 @@ import pypdfium2
 from perfaudit.extract.minerpage import read_objects as miner_objects
 from perfaudit.extract.ocr import ocr_page_items
 from perfaudit.extract.orientation import confirms, guess_direction, text_direction, upright_copy
+from perfaudit.extract.pdfium_base import REASONS
 from perfaudit.extract.pdfium_page import use_pdfium
 from perfaudit.extract.render import RenderError
 from perfaudit.extract.reread import PageReader
@@ -33,19 +34,12 @@ _SHARE_EDGE = 0.5
 _SHARE_SLACK = 1e-6
 # fallbacks whose page PDFium parsed whole (the stream decodes as pdfminer decodes it, the
 # page's frame is a quarter turn): its text objects can be trusted for a guess of direction
-_GUESS_AFTER = frozenset(
-    {
-        "rotated text",
-        "vertical font",
-        "radicals",
-        "unknown font",
-        "unicode",
-        "font metrics",
-        "dropped text",
-        "precision",
-        "ligature",
-    }
-)
+_GUESS_AFTER = frozenset(REASONS) - {
+    "rotated page",
+    "render mode",
+    "pdfium error",
+    "content stream",
+}
 
 
 @dataclass
