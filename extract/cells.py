@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from perfaudit.extract.unicode import unify_ideographs
@@ -48,19 +50,25 @@ def drop_containers(cells: list[Cell]) -> list[Cell]:
     Rules drawn per cell with gaps (CSS `border-collapse: separate` cut by a page break)
     can close a rectangle around a whole row; its text is the row's text again.
     """
+    flags = containers([c.bbox for c in cells])
+    return [c for c, container in zip(cells, flags, strict=True) if not container]
 
-    if len(cells) < 3:
-        return list(cells)
+
+def containers(boxes: Sequence[BBox]) -> list[bool]:
+    """Which boxes hold the centres of two or more of the others (drop_containers' test,
+    also on a scan's grid cells: a paper edge photographed against the desk closes one
+    around a whole table)."""
+    if len(boxes) < 3:
+        return [False] * len(boxes)
     # One n×n comparison instead of a Python loop over every pair (O(n²) calls per table).
-    boxes = np.array([c.bbox for c in cells], dtype=float)
-    xs = (boxes[:, 0] + boxes[:, 2]) / 2
-    ys = (boxes[:, 1] + boxes[:, 3]) / 2
+    array = np.array(boxes, dtype=float)
+    xs = (array[:, 0] + array[:, 2]) / 2
+    ys = (array[:, 1] + array[:, 3]) / 2
     inside = (
-        (boxes[:, 0, None] < xs[None, :])
-        & (xs[None, :] < boxes[:, 2, None])
-        & (boxes[:, 1, None] < ys[None, :])
-        & (ys[None, :] < boxes[:, 3, None])
+        (array[:, 0, None] < xs[None, :])
+        & (xs[None, :] < array[:, 2, None])
+        & (array[:, 1, None] < ys[None, :])
+        & (ys[None, :] < array[:, 3, None])
     )  # inside[outer, inner]
-    np.fill_diagonal(inside, False)  # a cell does not contain itself
-    counts = inside.sum(axis=1)
-    return [c for c, n in zip(cells, counts, strict=True) if n < 2]
+    np.fill_diagonal(inside, False)  # a box does not contain itself
+    return [bool(n >= 2) for n in inside.sum(axis=1)]

@@ -13,11 +13,12 @@ Sizes are given in PDF points (gridsettings.py) and turned into pixels with
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
+from perfaudit.extract.cells import containers
 from perfaudit.extract.gridsettings import DEFAULT, GridSettings, px
 from perfaudit.extract.rulemasks import components, crossed_share, line_masks
 
@@ -253,7 +254,26 @@ def table_in(
     xs = [_centre(b) + x0 for b in x_bands]
     ys = [_centre(b) + y0 for b in y_bands]
     cells = merge_cells(xs, ys, h_present, v_present)
-    return Table(tuple(xs), tuple(ys), tuple(cells))
+    return without_containers(Table(tuple(xs), tuple(ys), tuple(cells)))
+
+
+def without_containers(table: Table) -> Table:
+    """The table less any "cell" around two or more other cells (`cells.containers`, the
+    text path's rule too), cut to the rules its cells use.
+
+    The edge of a photographed sheet against the desk, joined to the table's rules, closes
+    such a box around the whole table (and the title above it): read, it gave the table's
+    text again as one cell, and the title band inside it was never read as a text line.
+    """
+    out = containers([cell.box for cell in table.cells])
+    if not any(out):
+        return table
+    kept = [cell for cell, container in zip(table.cells, out, strict=True) if not container]
+    r0, c0 = min(c.row for c in kept), min(c.col for c in kept)
+    r1 = max(c.row + c.row_span for c in kept)
+    c1 = max(c.col + c.col_span for c in kept)
+    cells = tuple(replace(c, row=c.row - r0, col=c.col - c0) for c in kept)
+    return Table(table.xs[c0 : c1 + 1], table.ys[r0 : r1 + 1], cells)
 
 
 def find_tables(ink: np.ndarray, scale: float, settings: GridSettings = DEFAULT) -> list[Table]:

@@ -11,6 +11,7 @@ import ctypes
 import io
 import math
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -125,6 +126,21 @@ def test_rows_of_puts_a_merged_cell_in_its_top_row_once():
     rows = grid.rows_of(table)
     assert [len(r) for r in rows] == [2, 4, 3, 4]
     assert all(r == sorted(r, key=lambda c: c.col) for r in rows)
+
+
+def test_a_cell_that_boxes_other_cells_is_left_out_and_the_table_cut_to_the_rest():
+    """A box around the whole table and a band above it (a photographed sheet's edge joined
+    to its rules) is no cell: the same cells as without it, and the table's box is the rest's,
+    so the band above is read as text outside the table; a merged cell boxes no cell: kept."""
+    table = grid.find_tables(imageprep.binarize(drawn_table(), SCALE), SCALE)[0]
+    x0, y0, x1, y1 = table.box
+    band = y0 - 40
+    frame = grid.Cell(0, 0, len(table.ys), len(table.xs) - 1, (x0, band, x1, y1))
+    shifted = tuple(replace(c, row=c.row + 1) for c in table.cells)
+    framed = grid.Table(table.xs, (band, *table.ys), (frame, *shifted))
+    assert grid.without_containers(framed) == table
+    assert grid.without_containers(table) is table
+    assert [len(r) for r in grid.rows_of(grid.without_containers(framed))] == [2, 4, 3, 4]
 
 
 def test_text_strokes_are_not_rules():

@@ -98,3 +98,18 @@ def test_fax_family_is_stored_as_ccitt_g4():
         image = pdf.pages[0].images[0]["stream"]
         assert "CCITTFaxDecode" in str(image.attrs["Filter"])
         assert image.attrs["BitsPerComponent"] == 1
+
+
+def test_a_photographed_sheet_edge_around_the_table_adds_no_text_to_a_cell():
+    """phone 200 dpi: the sheet's edge against the desk, joined to the table's right rule,
+    closes a "cell" around the whole table of page 2; read, it was the table's text again and
+    page-break stitching appended it to page 1's last target (积极参与 + ~150 characters)."""
+    truth_path = FAMILIES / "phone" / "seed_1_fangxiulei_200dpi.truth.json"
+    truth = load_truth(truth_path)
+    result = process_file(pdf_of(truth_path))
+    (form,) = [f.to_json() for f in result.forms]
+    assert [norm_text(i["target"]) for i in form["indicators"]] == [
+        norm_text(i["target"]) for i in truth[0]["indicators"]
+    ]
+    page2 = [r for r in read_document(pdf_of(truth_path)).items if getattr(r, "page", 0) == 2]
+    assert page2 and all(len(row.cells) > 1 for row in page2 if hasattr(row, "cells"))
