@@ -16,17 +16,16 @@ import logging
 import re
 import sys
 import time
-import unicodedata
 from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-import pypdfium2  # noqa: E402
+from lexicon_dev import CURRENT, changed_lines, pdf_text, verdict  # noqa: E402
 from scan_snapshot import scan_files  # noqa: E402
 
-from perfaudit.extract import ctcbeam, recognize  # noqa: E402
+from perfaudit.extract import ctcbeam  # noqa: E402
 from perfaudit.pipeline.worker import process_file  # noqa: E402
 
 FOLDERS = (
@@ -36,28 +35,14 @@ FOLDERS = (
 )
 
 
-def fold(text: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", text).split())
-
-
 def source_text(scan: Path) -> str:
     stem = re.sub(r"_(\d+dpi|outlines|phone)$", "", scan.stem)
-    src = next(f / f"{stem}.pdf" for f in FOLDERS if (f / f"{stem}.pdf").is_file())
-    doc = pypdfium2.PdfDocument(str(src))
-    try:
-        return fold("".join(doc[i].get_textpage().get_text_range() for i in range(len(doc))))
-    finally:
-        doc.close()
-
-
-def verdict(greedy: str, chosen: str, text: str) -> str:
-    old, new = fold(greedy) in text, fold(chosen) in text
-    return "right" if new and not old else "wrong" if old and not new else "neither"
+    return pdf_text(next(f / f"{stem}.pdf" for f in FOLDERS if (f / f"{stem}.pdf").is_file()))
 
 
 def main() -> None:
     logging.getLogger("pdfminer").setLevel(logging.ERROR)
-    plain, search = recognize.decode, ctcbeam.search
+    search = ctcbeam.search
     spent = [0.0]
 
     def timed(*args, **kwargs):
@@ -68,21 +53,12 @@ def main() -> None:
             spent[0] += time.process_time() - start
 
     ctcbeam.search = timed
-    seen: dict[tuple[str, str], None] = {}
-
-    def spy(probs, alphabet, in_context=False):
-        out = plain(probs, alphabet, in_context)
-        if in_context:
-            greedy = plain(probs, alphabet, False)
-            if greedy[0] != out[0]:
-                seen[(greedy[0], out[0])] = None
-        return out
-
-    recognize.decode = spy
+    seen = changed_lines()
     total: Counter = Counter()
     cpu = beam = 0.0
     files = [f for f in scan_files() if f.parent.name != "sources"]
     for path in files:
+        CURRENT.append(path)
         seen.clear()
         spent[0] = 0.0
         start = time.process_time()
@@ -92,7 +68,7 @@ def main() -> None:
         text = source_text(path)
         name = path.relative_to(ROOT / "samples")
         print(f"{name}: {time.process_time() - start:.2f} s CPU, beam search {spent[0]:.3f} s")
-        for greedy, chosen in seen:
+        for _, greedy, chosen in seen:
             v = verdict(greedy, chosen, text)
             total[v] += 1
             print(f"    {v:7} {greedy} → {chosen}")

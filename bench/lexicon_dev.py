@@ -103,24 +103,28 @@ def changed_lines() -> dict[tuple[str, str, str], None]:
     return seen
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).split())
 
 
-def source_text(pdf: Path) -> str:
-    """The text layer of the form a dev scan was made from, folded, white space removed."""
-    stem = re.sub(r"_\d+dpi$", "", pdf.stem)
-    src = next(bsf.SAMPLES / s for s in SOURCES if Path(s).stem == stem)
+def pdf_text(src: Path) -> str:
+    """A PDF's text layer, folded, white space removed."""
     doc = pypdfium2.PdfDocument(str(src))
     try:
-        return _fold("".join(doc[i].get_textpage().get_text_range() for i in range(len(doc))))
+        return fold("".join(doc[i].get_textpage().get_text_range() for i in range(len(doc))))
     finally:
         doc.close()
 
 
+def source_text(pdf: Path) -> str:
+    """The text layer of the form a dev scan was made from."""
+    stem = re.sub(r"_\d+dpi$", "", pdf.stem)
+    return pdf_text(next(bsf.SAMPLES / s for s in SOURCES if Path(s).stem == stem))
+
+
 def verdict(greedy: str, chosen: str, text: str) -> str:
     """right: the source prints the new reading and not the old; wrong: the reverse."""
-    old, new = _fold(greedy) in text, _fold(chosen) in text
+    old, new = fold(greedy) in text, fold(chosen) in text
     return "right" if new and not old else "wrong" if old and not new else "neither"
 
 

@@ -63,33 +63,32 @@ def read_pages(
     fast = _pdfium_document(path) if settings.pdfium else None
     try:
         for index, page in enumerate(pdf.pages):
-            reason = _pdfium_objects(path, fast, page, index) if fast is not None else None
+            reason, turn = (None, 0) if fast is None else _pdfium_objects(path, fast, page, index)
             if reason is not None and reason != "rotated page":
                 routes.content_fallback.add(index)
-            turn = _guess(fast, page, index) if reason in _GUESS_AFTER else 0
             if turn:  # pdfminer would parse this page twice: parse only its upright copy
                 routes.fixes[index] = (int(page.rotation or 0) + turn) % 360
                 routes.guessed.add(index)
             else:
                 _route(page, index, settings, routes)
             page.flush_cache()  # keep memory flat on long annexes
+        refuted = _read_upright(path, routes, settings)
+        if refuted:  # the guess did not hold: these pages take the usual route after all
+            log.debug("%s: pages %s not proven turned, read as they are", path, refuted)
+            again = _Routes(
+                by_page=routes.by_page,
+                scanned=routes.scanned,
+                content_fallback=routes.content_fallback,
+            )
+            for index in refuted:
+                _route(pdf.pages[index], index, settings, again)
+            _read_upright(path, again, settings)
+        scanned = sorted(routes.scanned)
+        if scanned:
+            routes.by_page.update(_ocr_pages(path, scanned, reader, fast))
     finally:
         if fast is not None:
             fast.close()
-    refuted = _read_upright(path, routes, settings)
-    if refuted:  # the guess did not hold: these pages take the usual route after all
-        log.debug("%s: pages %s not proven turned, read as they are", path, refuted)
-        again = _Routes(
-            by_page=routes.by_page,
-            scanned=routes.scanned,
-            content_fallback=routes.content_fallback,
-        )
-        for index in refuted:
-            _route(pdf.pages[index], index, settings, again)
-        _read_upright(path, again, settings)
-    scanned = sorted(routes.scanned)
-    if scanned:
-        routes.by_page.update(_ocr_pages(path, scanned, reader))
     by_page = routes.by_page
     return [item for index in sorted(by_page) for item in by_page[index]], [i + 1 for i in scanned]
 
@@ -128,7 +127,7 @@ def _read_upright(path: Path, routes: _Routes, settings: TextLayerSettings) -> l
             for index in sorted(routes.fixes):
                 page = upright.pages[index]
                 if fast is not None and index not in routes.content_fallback:
-                    _pdfium_objects(path, fast, page, index)
+                    _pdfium_objects(path, fast, page, index, guess=False)
                 _parse(page)
                 if index in routes.guessed and not _proven(page):
                     refuted.append(index)
@@ -150,20 +149,6 @@ def _proven(upright: pdfplumber.page.Page) -> bool:
     return confirms(upright)
 
 
-def _guess(fast: pypdfium2.PdfDocument | None, page: pdfplumber.page.Page, index: int) -> int:
-    """PDFium's guess of a page's text direction (orientation.guess_direction), or 0."""
-    if fast is None or index >= len(fast):
-        return 0
-    try:
-        fpage = fast[index]
-    except Exception:  # PdfiumError: no guess
-        return 0
-    try:
-        return guess_direction(page, fpage)
-    finally:
-        fpage.close()
-
-
 def _pdfium_document(source: Path | bytes) -> pypdfium2.PdfDocument | None:
     """The file opened by PDFium for the text path, or None (pdfminer reads every page)."""
     try:
@@ -173,33 +158,46 @@ def _pdfium_document(source: Path | bytes) -> pypdfium2.PdfDocument | None:
 
 
 def _pdfium_objects(
-    path: Path, doc: pypdfium2.PdfDocument, page: pdfplumber.page.Page, index: int
-) -> str | None:
+    path: Path,
+    doc: pypdfium2.PdfDocument,
+    page: pdfplumber.page.Page,
+    index: int,
+    guess: bool = True,
+) -> tuple[str | None, int]:
     """Give the page its characters and rules from PDFium; the reason pdfminer parses it
-    instead when PDFium's reading could differ from pdfminer's (extract/pdfium_page.py)."""
+    instead when PDFium's reading could differ from pdfminer's (extract/pdfium_page.py),
+    and, for a reason `_GUESS_AFTER` trusts, PDFium's guess of the page's text direction
+    (orientation.guess_direction; 0: none)."""
     if index >= len(doc):
         log.debug("%s p.%d: PDFium sees no such page, pdfminer reads it", path, index + 1)
-        return "no page"
+        return "no page", 0
     try:
         fpage = doc[index]
     except Exception as exc:  # PdfiumError: the page does not load in PDFium
         log.debug("%s p.%d: PDFium cannot load the page (%s)", path, index + 1, exc)
-        return "pdfium error"
+        return "pdfium error", 0
     try:
         reason = use_pdfium(page, fpage)
+        turn = guess_direction(page, fpage) if guess and reason in _GUESS_AFTER else 0
     finally:
         fpage.close()
     if reason is not None:
         log.debug("%s p.%d read by pdfminer: %s", path, index + 1, reason)
-    return reason
+    return reason, turn
 
 
 def _ocr_pages(
-    path: Path, indexes: list[int], reader: PageReader | None = None
+    path: Path,
+    indexes: list[int],
+    reader: PageReader | None = None,
+    doc: pypdfium2.PdfDocument | None = None,
 ) -> dict[int, list[Item]]:
-    """Scanned pages read from their pixels; a page too large to render yields nothing."""
+    """Scanned pages read from their pixels (from `doc`, the file PDFium already has open,
+    or opened here); a page too large to render yields nothing."""
     out: dict[int, list[Item]] = {}
-    doc = pypdfium2.PdfDocument(str(path))
+    own = doc is None
+    if own:
+        doc = pypdfium2.PdfDocument(str(path))
     try:
         for index in indexes:
             try:
@@ -208,5 +206,6 @@ def _ocr_pages(
                 log.warning("%s p.%d not OCR'd: %s", path, index + 1, exc)
                 out[index] = []
     finally:
-        doc.close()
+        if own:
+            doc.close()
     return out
