@@ -13,7 +13,7 @@ cells to columns by x-centre, which the skewed original frame would break.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -23,7 +23,7 @@ import pypdfium2
 from perfaudit.extract import grid, imageprep
 from perfaudit.extract.cells import row_bbox
 from perfaudit.extract.ocrtext import MIN_SCORE, is_dash, placeholder, read_lines, verdict
-from perfaudit.extract.recognize import recognize
+from perfaudit.extract.recognize import Reading, reading, recognize
 from perfaudit.extract.render import render_pdf_page
 from perfaudit.extract.reread import PageReader
 from perfaudit.model import BBox, Cell, Item, Row, TextLine
@@ -48,6 +48,34 @@ RULE_BAND_PT = 2.5
 
 
 @dataclass
+class CellLines:
+    """A table's cells made ready to read the fast way: ink boxes, line height, line crops.
+
+    The crops of all cells are packed for the recognizer once (recognize.Reading) and read
+    strip by strip as asked: the orientation check reads the strips holding a few cells'
+    lines first, and the table's reading reads the rest, so no line is read twice and every
+    line reads as in one pass.
+    """
+
+    inks: dict[int, grid.PxBox]  # cell index → its ink box (cells with ink only)
+    em: float  # the table's text line height
+    crops: dict[int, list[np.ndarray]]  # cell index → line crops (cells split by projection)
+    packed: Reading | None = None
+
+    def lines(self, cells: list[int] | None = None) -> dict[int, list[tuple[str, float]]]:
+        """(text, score) of each line of these cells (of every cell when None)."""
+        if self.packed is None:
+            self.packed = reading([c for crops in self.crops.values() for c in crops])
+        spans, start = {}, 0
+        for k, crops in self.crops.items():
+            spans[k] = range(start, start + len(crops))
+            start += len(crops)
+        keys = list(self.crops) if cells is None else cells
+        reads = iter(self.packed.read([i for k in keys for i in spans[k]]))
+        return {k: [next(reads) for _ in spans[k]] for k in keys}
+
+
+@dataclass
 class PreparedPage:
     """A page image made ready for OCR: upright, deskewed, rules found."""
 
@@ -59,6 +87,7 @@ class PreparedPage:
     angle: float  # deskew applied, degrees
     quarters: int  # quarter turns counter-clockwise applied to make it upright
     struck: np.ndarray | None = None  # pen strokes removed from text_ink (imageprep.without_pen)
+    lines: dict[int, CellLines] = field(default_factory=dict)  # table index → its cells' lines
 
 
 def layers(gray: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray, list[grid.Table]]:
@@ -86,24 +115,80 @@ def layers(gray: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray, list
 
 
 def prepare_page(image: np.ndarray, scale: float) -> PreparedPage:
-    """Deskew, turn upright (probing a few cells with OCR), find the tables."""
+    """Deskew, turn upright (probing a few cells with OCR), find the tables.
+
+    Most pages are upright. Their orientation is told by reading a few cells' own line
+    crops (the crops the table's reading would use), and those readings are kept: an
+    upright page pays for no reading twice. A page that does not read cleanly goes
+    through the four-turn probe (upright_quarters).
+    """
     gray = imageprep.to_gray(image)
     angle = imageprep.deskew_angle(imageprep.binarize(gray, scale))
     gray = imageprep.rotate(gray, angle)
     text_ink, clean, tables = layers(gray, scale)
-    quarters = upright_quarters(clean, text_ink, tables, scale)
-    if quarters:
-        gray = imageprep.rotate_quarter(gray, quarters)
-        text_ink, clean, tables = layers(gray, scale)
+    page = _without_pen(gray, text_ink, clean, tables, scale, angle, 0)
+    page.lines = {t: cell_lines(page, table_boxes(table)) for t, table in enumerate(tables)}
+    if read_upright(page):
+        return page
+    quarters = upright_quarters(clean, text_ink, tables, scale, quick=False)
+    if not quarters:
+        return page
+    gray = imageprep.rotate_quarter(gray, quarters)
+    text_ink, clean, tables = layers(gray, scale)
+    return _without_pen(gray, text_ink, clean, tables, scale, angle, quarters)
+
+
+def _without_pen(
+    gray: np.ndarray,
+    text_ink: np.ndarray,
+    clean: np.ndarray,
+    tables: list[grid.Table],
+    scale: float,
+    angle: float,
+    quarters: int,
+) -> PreparedPage:
     text_ink, clean, struck = imageprep.without_pen(text_ink, clean, [t.box for t in tables], scale)
     return PreparedPage(gray, text_ink, clean, tables, scale, angle, quarters, struck)
+
+
+def read_upright(page: PreparedPage) -> bool:
+    """True when the page's probe cells, about PROBE_EMS characters of them, read cleanly
+    as they stand. They are read from the crops (and strips) their tables' reading uses."""
+    keys = [
+        (t, k)
+        for t, lines in page.lines.items()
+        for k, box in lines.inks.items()
+        if k in lines.crops and _small(box, page.text_ink)
+    ]
+    # the cells holding most text, as the four-turn probe picks them
+    ink = {
+        key: int(np.count_nonzero(_sub(page.text_ink, page.lines[key[0]].inks[key[1]])))
+        for key in keys
+    }
+    keys = sorted(keys, key=lambda key: -ink[key])[:PROBE_CELLS]
+    boxes = [page.lines[t].inks[k] for t, k in keys]
+    few = keys[: len(within_budget(boxes, estimate_em(page.text_ink, boxes, page.scale)))]
+    reads = []
+    for t in sorted({t for t, _ in few}):
+        for lines in page.lines[t].lines([k for u, k in few if u == t]).values():
+            reads += lines
+    return reads_cleanly(reads)
+
+
+def _small(box: grid.PxBox, page: np.ndarray) -> bool:
+    """A box under 2 % of the page: a paragraph-sized cell would make the probe slow."""
+    return (box[2] - box[0]) * (box[3] - box[1]) < 0.02 * page.size
 
 
 # ------------------------------------------------------------ orientation ---
 
 
 def upright_quarters(
-    clean: np.ndarray, text_ink: np.ndarray, tables: list[grid.Table], scale: float
+    clean: np.ndarray,
+    text_ink: np.ndarray,
+    tables: list[grid.Table],
+    scale: float,
+    quick: bool = True,
 ) -> int:
     """Quarter turns (counter-clockwise) that make the page upright, judged by OCR.
 
@@ -115,17 +200,19 @@ def upright_quarters(
     first (upright, then upside down, then the two sideways turns), so an
     upright page costs one recognizer run on a few cells.
 
-    Most pages are upright: the first few probe cells, about PROBE_EMS
-    characters, are read upright first, and only when they do not read
-    cleanly do all probe cells go through the turns.
+    Most pages are upright: with `quick`, the first few probe cells, about
+    PROBE_EMS characters, are read upright first, and only when they do not
+    read cleanly do all probe cells go through the turns (prepare_page makes
+    that check itself, on the crops it goes on to read: read_upright).
     """
     cells = probe_cells(text_ink, tables, scale)
     if not cells:
         return 0
     em = estimate_em(text_ink, cells, scale)
     few = within_budget(cells, em)
-    if len(few) < len(cells) and reads_cleanly(recognize(probe_crops(clean, text_ink, few, em))):
-        return 0
+    if quick and len(few) < len(cells):
+        if reads_cleanly(recognize(probe_crops(clean, text_ink, few, em))):
+            return 0
     yields: dict[int, float] = {}
     for quarters in (0, 2, 1, 3):
         reads = recognize(probe_crops(clean, text_ink, cells, em, quarters))
@@ -178,7 +265,7 @@ def probe_cells(text_ink: np.ndarray, tables: list[grid.Table], scale: float) ->
     for table in tables:
         for cell in table.cells:
             box = ink_box(text_ink, inset(cell.box, scale), scale)
-            if box is not None and (box[2] - box[0]) * (box[3] - box[1]) < 0.02 * text_ink.size:
+            if box is not None and _small(box, text_ink):
                 candidates.append((int(np.count_nonzero(_sub(text_ink, box))), box))
     candidates.sort(key=lambda c: -c[0])
     return [box for _, box in candidates[:PROBE_CELLS]]
@@ -273,25 +360,40 @@ def read_cell(prepared: PreparedPage, box: grid.PxBox) -> tuple[str, float]:
     return verdict([(ln.text, ln.score) for ln in read_lines(image)])
 
 
-def read_cells(prepared: PreparedPage, boxes: list[grid.PxBox]) -> list[tuple[str, float]]:
+def table_boxes(table: grid.Table) -> list[grid.PxBox]:
+    """A table's cell boxes in reading order (row by row; a merged cell once, in its top row)."""
+    return [c.box for row in grid.rows_of(table) for c in row]
+
+
+def cell_lines(prepared: PreparedPage, boxes: list[grid.PxBox]) -> CellLines:
+    """Each cell's ink box, the line height, and the line crops of the cells projection
+    can split (a band taller than a line, touching lines or a stamp, cannot)."""
+    scale = prepared.scale
+    inks = {k: ink_box(prepared.text_ink, inset(b, scale), scale) for k, b in enumerate(boxes)}
+    found = {k: v for k, v in inks.items() if v is not None}
+    em = estimate_em(prepared.text_ink, list(found.values()), scale)
+    crops = {
+        k: line_crops(_sub(prepared.clean, box), _sub(prepared.text_ink, box), em)
+        for k, box in found.items()
+        if not tall_lines(_sub(prepared.text_ink, box), em)
+    }
+    return CellLines(found, em, crops)
+
+
+def read_cells(
+    prepared: PreparedPage, boxes: list[grid.PxBox], lines: CellLines | None = None
+) -> list[tuple[str, float]]:
     """Text and confidence of every cell box.
 
     Fast path: split each cell into lines by projection and recognize all
     lines of the page together. A cell whose lines look wrong (a band taller
     than a line) or read poorly goes through the detector on its own crop and
-    keeps whichever reading scores better.
+    keeps whichever reading scores better. `lines`: the cells' lines as
+    cell_lines made them for these boxes, some perhaps read already.
     """
-    scale = prepared.scale
-    inks = {k: ink_box(prepared.text_ink, inset(b, scale), scale) for k, b in enumerate(boxes)}
-    inks = {k: v for k, v in inks.items() if v is not None}
-    em = estimate_em(prepared.text_ink, list(inks.values()), scale)
-    fast = {
-        k: line_crops(_sub(prepared.clean, box), _sub(prepared.text_ink, box), em)
-        for k, box in inks.items()
-        if not tall_lines(_sub(prepared.text_ink, box), em)
-    }
-    reads = iter(recognize([c for crops in fast.values() for c in crops]))
-    results = {k: verdict([next(reads) for _ in crops]) for k, crops in fast.items()}
+    lines = lines if lines is not None else cell_lines(prepared, boxes)
+    inks, em = lines.inks, lines.em
+    results = {k: verdict(reads) for k, reads in lines.lines().items()}
     for k, box in inks.items():
         text, conf = results.get(k, ("", 0.0))
         if not (text and conf >= RETRY_SCORE) and not is_dash(text):
@@ -305,7 +407,7 @@ def read_cells(prepared: PreparedPage, boxes: list[grid.PxBox]) -> list[tuple[st
             text, conf = placeholder(text, box[2] - box[0], em), max(conf, DASH_SCORE)
         results[k] = (text, conf)
     for k, box in enumerate(boxes):  # a pen stroke was taken out: what it hid is a doubt
-        if prepared.struck is not None and _sub(prepared.struck, inset(box, scale)).any():
+        if prepared.struck is not None and _sub(prepared.struck, inset(box, prepared.scale)).any():
             text, conf = results.get(k, ("", 1.0))
             results[k] = (text, min(conf, STRUCK_SCORE))
     return [results.get(k, ("", 1.0)) for k in range(len(boxes))]
@@ -323,7 +425,7 @@ def _points(box: tuple[float, float, float, float], scale: float) -> BBox:
 def table_rows(prepared: PreparedPage, table: grid.Table, t_index: int, page_no: int) -> list[Row]:
     """Rows of one table (a merged cell once, in its top row), every cell read."""
     grid_rows = grid.rows_of(table)
-    reads = iter(read_cells(prepared, [c.box for row in grid_rows for c in row]))
+    reads = iter(read_cells(prepared, table_boxes(table), prepared.lines.get(t_index)))
     rows = []
     for grid_row in grid_rows:
         cells = []

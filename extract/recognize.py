@@ -30,9 +30,6 @@ HEIGHT = 48  # the recognizer's input height
 STRIDE = 8  # input pixels per output step
 GAP = 16  # white between packed crops (which bring margins of their own): two blank steps
 STRIP = 1280  # target strip width in pixels (≈ 27 CJK characters)
-# strips per model run: one. A batch pads each strip to its widest (5 % of the columns the
-# model ran over were padding) and the model's time per column does not fall with the batch
-BATCH = 1
 
 
 def threads() -> int:
@@ -132,19 +129,27 @@ class Recognizer:
 
         `allowed`: read only these characters (a number cell read as digits only).
         """
-        scaled = [to_input(c) for c in crops]
-        out: list[tuple[str, float]] = [("", 0.0)] * len(crops)
-        strips = pack(scaled)
-        for start in range(0, len(strips), BATCH):
-            batch = strips[start : start + BATCH]
-            probs = self._run([s.image for s in batch])
-            if allowed is not None:
-                probs = probs * self._mask(allowed)
-            for strip, p in zip(batch, probs, strict=True):
-                for index, (x0, x1) in strip.spans:
-                    steps = p[x0 // STRIDE : math.ceil(x1 / STRIDE)]
-                    # text is read in context; a number read as digits only is not
-                    out[index] = decode(steps, self.alphabet, in_context=allowed is None)
+        return self.reading(crops, allowed).read()
+
+    def reading(self, crops: list[np.ndarray], allowed: str | None = None) -> Reading:
+        """The crops packed into strips, to be read strip by strip (Reading.read)."""
+        return Reading(self, pack([to_input(c) for c in crops]), len(crops), allowed)
+
+    def read_strip(self, strip: Strip, allowed: str | None) -> list[tuple[int, tuple[str, float]]]:
+        """(crop index, (text, score)) of every crop in one strip: one model run.
+
+        One strip per run: a batch pads each strip to its widest (5 % of the columns the
+        model ran over were padding), and the model's time per column does not fall with
+        the batch (bench/RESULTS_speed.md).
+        """
+        probs = self._run([strip.image])
+        if allowed is not None:
+            probs = probs * self._mask(allowed)
+        out = []
+        for index, (x0, x1) in strip.spans:
+            steps = probs[0][x0 // STRIDE : math.ceil(x1 / STRIDE)]
+            # text is read in context; a number read as digits only is not
+            out.append((index, decode(steps, self.alphabet, in_context=allowed is None)))
         return out
 
     def _mask(self, allowed: str) -> np.ndarray:
@@ -176,6 +181,36 @@ def to_input(crop: np.ndarray) -> np.ndarray:
 class Strip:
     image: np.ndarray  # 3×HEIGHT×W, normalized
     spans: list[tuple[int, tuple[int, int]]]  # (crop index, (x0, x1)) inside the strip
+
+
+class Reading:
+    """Crops packed into strips, read strip by strip when their readings are asked for.
+
+    Every strip is a model run of its own, so reading the strips that hold some crops
+    first (the orientation check's cells) and the others later gives every crop the
+    reading one pass over all the strips would.
+    """
+
+    def __init__(
+        self, model: Recognizer | None, strips: list[Strip], n: int, allowed: str | None
+    ) -> None:
+        self.model, self.strips, self.allowed = model, strips, allowed
+        self.out: list[tuple[str, float]] = [("", 0.0)] * n
+        self.done: set[int] = set()
+
+    def read(self, crops: list[int] | None = None) -> list[tuple[str, float]]:
+        """(text, score) of these crops (of every crop when None), reading what they need."""
+        wanted = None if crops is None else set(crops)
+        for s, strip in enumerate(self.strips):
+            if s in self.done or (
+                wanted is not None and wanted.isdisjoint(i for i, _ in strip.spans)
+            ):
+                continue
+            assert self.model is not None  # strips exist only where there were crops
+            for index, read in self.model.read_strip(strip, self.allowed):
+                self.out[index] = read
+            self.done.add(s)
+        return list(self.out) if crops is None else [self.out[i] for i in crops]
 
 
 def pack(inputs: list[np.ndarray]) -> list[Strip]:
@@ -285,3 +320,11 @@ def recognizer() -> Recognizer:
 def recognize(crops: list[np.ndarray], allowed: str | None = None) -> list[tuple[str, float]]:
     """(text, score) of each single-line crop, gray or BGR; `allowed` limits the characters."""
     return recognizer()(crops, allowed) if crops else []
+
+
+def reading(crops: list[np.ndarray], allowed: str | None = None) -> Reading:
+    """The crops packed for the recognizer, read on demand (Reading.read): some first,
+    the rest later, each crop as recognize() would read it."""
+    if not crops:
+        return Reading(None, [], 0, allowed)
+    return recognizer().reading(crops, allowed)

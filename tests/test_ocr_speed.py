@@ -3,6 +3,8 @@
 - the recognizer's idle pool threads sleep rather than spin;
 - the orientation probe reads a few cells upright first, and the full four-turn probe
   only when those do not read cleanly; an upright page's reading is the same either way;
+- the few cells are read from the table's own crops and strips, and kept: an upright page
+  reads no strip twice, and every cell reads as in one pass over the table;
 - the run's driver imports the OCR modules once, before it forks a worker per file;
 - the recognizer runs one strip at a time, so no column it runs over is batch padding;
 - connected components come with 16-bit labels when they fit (the same labels and boxes);
@@ -120,18 +122,22 @@ class _Recording:
         return self.session.run(names, feed)
 
 
-def test_each_model_run_is_one_strip_without_padding(monkeypatch, upright_page):
-    """Every input the recognizer's model gets is one packed strip, exactly as wide."""
-    page = upright_page
+def _line_crops(page: ocr.PreparedPage) -> list[np.ndarray]:
+    """Every line crop of a prepared page's cells, as the fast path cuts them."""
     boxes = [c.box for t in page.tables for c in t.cells]
     inks = [ocr.ink_box(page.text_ink, ocr.inset(b, page.scale), page.scale) for b in boxes]
     em = ocr.estimate_em(page.text_ink, [b for b in inks if b], page.scale)
-    crops = [
+    return [
         c
         for b in inks
         if b is not None
         for c in ocr.line_crops(ocr._sub(page.clean, b), ocr._sub(page.text_ink, b), em)
     ]
+
+
+def test_each_model_run_is_one_strip_without_padding(monkeypatch, upright_page):
+    """Every input the recognizer's model gets is one packed strip, exactly as wide."""
+    crops = _line_crops(upright_page)
     strips = recognize.pack([recognize.to_input(c) for c in crops])
     assert len(strips) > 2
     session = _Recording(recognize.recognizer().session)
@@ -140,6 +146,51 @@ def test_each_model_run_is_one_strip_without_padding(monkeypatch, upright_page):
     assert len(reads) == len(crops) and sum(1 for t, _ in reads if t) > 0.8 * len(crops)
     assert sorted(w[3] for w in session.shapes) == sorted(s.image.shape[2] for s in strips)
     assert all(w[0] == 1 for w in session.shapes)
+
+
+def test_crops_read_some_first_read_as_in_one_pass(upright_page):
+    """A Reading runs only the strips holding the crops asked for; each strip once."""
+    crops = _line_crops(upright_page)
+    whole = recognize.recognize(crops)
+    packed = recognize.reading(crops)
+    some = [len(crops) - 1, 0, len(crops) // 2]
+    assert packed.read(some) == [whole[i] for i in some]
+    assert 0 < len(packed.done) < len(packed.strips)
+    assert packed.read() == whole and len(packed.done) == len(packed.strips)
+
+
+def test_an_upright_page_reads_no_strip_twice(monkeypatch):
+    """The orientation check reads strips of the tables' own reading; the tables then read
+    the rest, and the four-turn probe never runs."""
+    image = render_pdf_page(SCANS / "seed_3_qita_renyuan_jingfei_200dpi.pdf", 0)
+    runs: list[int] = []
+    read_strip = recognize.Recognizer.read_strip
+
+    def counting(self, strip, allowed):
+        runs.append(id(strip))
+        return read_strip(self, strip, allowed)
+
+    def no_probe(*args, **kwargs):
+        raise AssertionError("the four-turn probe ran on an upright page")
+
+    monkeypatch.setattr(recognize.Recognizer, "read_strip", counting)
+    monkeypatch.setattr(ocr, "probe_crops", no_probe)
+    page = ocr.prepare_page(image.image, image.scale)
+    checked = len(runs)
+    assert page.quarters == 0 and checked > 0
+    ocr.prepared_items(page, 1)
+    strips = {id(s) for lines in page.lines.values() for s in lines.packed.strips}
+    assert checked < len(strips)  # the check read a few of the tables' strips
+    assert sorted(r for r in runs if r in strips) == sorted(strips)  # each exactly once
+
+
+def test_cells_read_the_same_whether_the_check_read_some_first(upright_page):
+    page = upright_page
+    checked = [t for t, lines in page.lines.items() if lines.packed is not None]
+    assert checked  # the check read strips of these tables
+    for t in checked:
+        boxes = ocr.table_boxes(page.tables[t])
+        assert ocr.read_cells(page, boxes, page.lines[t]) == ocr.read_cells(page, boxes)
 
 
 def test_components_with_16_bit_labels_are_opencvs(upright_page):
