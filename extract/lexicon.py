@@ -58,6 +58,16 @@ def _get(table: tuple[np.ndarray, np.ndarray], key: int) -> float:
     return float(weights[i]) if i < len(keys) and keys[i] == key else 0.0
 
 
+def _get_many(table: tuple[np.ndarray, np.ndarray], key: np.ndarray) -> np.ndarray:
+    """_get of every key of an array at once (one searchsorted), in float64."""
+    keys, weights = table
+    if len(keys) == 0:
+        return np.zeros(key.shape)
+    key = key.astype(keys.dtype)
+    i = np.minimum(np.searchsorted(keys, key), len(keys) - 1)
+    return np.where(keys[i] == key, weights[i], 0.0)
+
+
 @dataclass
 class Bigrams:
     """Character counts of a word list, each word weighted by its frequency."""
@@ -88,6 +98,21 @@ class Bigrams:
         seen = _get(self.unigram, ord(a))
         inside = _get(self.pair, ord(a) << 32 | ord(c))
         return (inside + (_get(self.ends, ord(a)) + 1.0) * self.p_start(c)) / (seen + 1.0)
+
+    def fusion(self, a: np.ndarray, c: np.ndarray) -> np.ndarray:
+        """P(c | a) / P(c) for every pair of code points a[i], c[j]: a len(a) × len(c) array.
+
+        The beam search's word prior for all the pairs of a line's candidates in a few array
+        operations; each value is the float `p_next(a, c) / p(c)` gives (the same operations
+        in the same order, in float64).
+        """
+        a, c = a.astype(np.uint64), c.astype(np.uint64)
+        seen = _get_many(self.unigram, a)[:, None] + 1.0
+        ends = _get_many(self.ends, a)[:, None] + 1.0
+        p_start = (_get_many(self.starts, c) + 1.0) / (self.total_starts + self.kinds)
+        p = (_get_many(self.unigram, c) + 1.0) / (self.total + self.kinds)
+        inside = _get_many(self.pair, a[:, None] << np.uint64(32) | c[None, :])
+        return (inside + ends * p_start) / seen / p
 
 
 def count_words(words: str, freqs: np.ndarray) -> Bigrams:
