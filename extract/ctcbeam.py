@@ -23,10 +23,16 @@ glyph's step, and a reading shorter than the greedy one is not taken). A line wi
 candidates is not searched: its greedy reading stands, and so does a line whose greedy
 reading holds fewer than two ideographs (recognize.decode: a number is never changed by the
 words, and a lone glyph has no neighbour the recognizer read for the words to weigh it by).
+
+Cost (issue #17; the readings are the same floats as the plain code's, tests/test_ocr_decode.py):
+the caller's argmax is reused, an alphabet's per-class arrays are built once (by identity),
+a pair's prior is one look-up (lexicon.Terms), and three steps in four, where the blank
+is the only candidate, are done in place (_blank_step).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,32 +56,36 @@ class BeamSettings:
 SETTINGS = BeamSettings()
 
 
-@dataclass(frozen=True)
 class Classes:
-    """Per-class arrays of an alphabet: is it an ideograph, its code point (0: not one character)."""
+    """Per-class arrays of an alphabet: is it an ideograph; the word prior's one-character
+    factors (lexicon.Terms), made when a line is first searched."""
 
-    ideograph: np.ndarray  # bool
-    code: np.ndarray  # uint64
+    def __init__(self, alphabet: list[str]) -> None:
+        self.alphabet = alphabet
+        self.ideograph = np.array([lexicon.ideograph(ch) for ch in alphabet], bool)
+        self._terms: lexicon.Terms | None = None
+
+    @property
+    def terms(self) -> lexicon.Terms:
+        if self._terms is None:
+            self._terms = lexicon.bigrams().terms(self.alphabet)
+        return self._terms
 
 
 # alphabet list → its Classes, by identity: the recognizer's alphabet has 18 710 classes, and
 # hashing it (or building the arrays) once per line cost more than the search of many lines.
 # The list is kept (so its id is not reused); an alphabet is never changed once read.
-_CLASSES: dict[int, tuple[list[str], Classes]] = {}
+_CLASSES: dict[int, Classes] = {}
 
 
 def classes(alphabet: list[str]) -> Classes:
     hit = _CLASSES.get(id(alphabet))
-    if hit is not None and hit[0] is alphabet:
-        return hit[1]
+    if hit is not None and hit.alphabet is alphabet:
+        return hit
     if len(_CLASSES) >= 8:  # tests rename classes in copies of the alphabet: keep a few
         _CLASSES.clear()
-    found = Classes(
-        np.array([lexicon.ideograph(ch) for ch in alphabet], bool),
-        np.array([ord(ch) if len(ch) == 1 else 0 for ch in alphabet], np.uint64),
-    )
-    _CLASSES[id(alphabet)] = (alphabet, found)
-    return found
+    hit = _CLASSES[id(alphabet)] = Classes(alphabet)
+    return hit
 
 
 def candidates(
@@ -130,24 +140,21 @@ def _total(item: tuple[tuple[int, ...], Beam]) -> float:
     return -(item[1][0] + item[1][1])  # sorted by this: the most probable first
 
 
-def priors(cands: list[list[int]], alphabet: list[str], weight: float):
-    """prior(last, k): P(c | a)^weight / P(c)^weight for ideographs a c (classes last, k),
-    1 where either is not an ideograph (or there is no last glyph: -1, the blank 0).
-
-    The bigrams of every pair of the line's candidate ideographs are looked up at once
-    (lexicon.Bigrams.fusion); the weight is applied per pair the search asks for, in
-    Python floats as before.
-    """
+def priors(alphabet: list[str], weight: float) -> Callable[[int, int], float]:
+    """prior(last, k): (P(c | a) / P(c))^weight for ideographs a c (classes last, k), 1 where
+    either is not an ideograph or there is no last glyph (-1); each pair looked up once."""
     table = classes(alphabet)
-    found = np.unique(np.fromiter((k for ks in cands for k in ks), np.int64))
-    ideos = found[table.ideograph[found]]
-    codes = table.code[ideos]
-    ratio = lexicon.bigrams().fusion(codes, codes).tolist()
-    slot = {k: i for i, k in enumerate(ideos.tolist())}
+    ideo, terms = table.ideograph, table.terms
+    fusion: dict[tuple[int, int], float] = {}
 
     def prior(last: int, k: int) -> float:
-        i, j = slot.get(last), slot.get(k)
-        return 1.0 if i is None or j is None else ratio[i][j] ** weight
+        if last in (-1, 0):
+            return 1.0
+        found = fusion.get((last, k))
+        if found is None:
+            ok = ideo[last] and ideo[k]
+            found = fusion[last, k] = terms.ratio(last, k) ** weight if ok else 1.0
+        return found
 
     return prior
 
@@ -169,7 +176,7 @@ def search(
     cands = candidates(probs, alphabet, settings.floor, best)
     if cands is None:
         return None
-    prior = priors(cands, alphabet, settings.weight)
+    prior = priors(alphabet, settings.weight)
     beams: dict[tuple[int, ...], Beam] = {(): [1.0, 0.0, 1.0, ()]}
     # the sums below run in the order they always did: the same floats, the same reading
     for ks, row in zip(cands, probs, strict=True):

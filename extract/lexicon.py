@@ -99,20 +99,36 @@ class Bigrams:
         inside = _get(self.pair, ord(a) << 32 | ord(c))
         return (inside + (_get(self.ends, ord(a)) + 1.0) * self.p_start(c)) / (seen + 1.0)
 
-    def fusion(self, a: np.ndarray, c: np.ndarray) -> np.ndarray:
-        """P(c | a) / P(c) for every pair of code points a[i], c[j]: a len(a) × len(c) array.
+    def terms(self, chars: list[str]) -> Terms:
+        """The one-character factors of P(c | a) / P(c) for these characters, all at once."""
+        codes = np.array([ord(ch) if len(ch) == 1 else 0 for ch in chars], np.uint64)
+        seen = _get_many(self.unigram, codes) + 1.0
+        ends = _get_many(self.ends, codes) + 1.0
+        start = (_get_many(self.starts, codes) + 1.0) / (self.total_starts + self.kinds)
+        p = (_get_many(self.unigram, codes) + 1.0) / (self.total + self.kinds)
+        return Terms(self.pair, *(x.tolist() for x in (codes, seen, ends, start, p)))
 
-        The beam search's word prior for all the pairs of a line's candidates in a few array
-        operations; each value is the float `p_next(a, c) / p(c)` gives (the same operations
-        in the same order, in float64).
-        """
-        a, c = a.astype(np.uint64), c.astype(np.uint64)
-        seen = _get_many(self.unigram, a)[:, None] + 1.0
-        ends = _get_many(self.ends, a)[:, None] + 1.0
-        p_start = (_get_many(self.starts, c) + 1.0) / (self.total_starts + self.kinds)
-        p = (_get_many(self.unigram, c) + 1.0) / (self.total + self.kinds)
-        inside = _get_many(self.pair, a[:, None] << np.uint64(32) | c[None, :])
-        return (inside + ends * p_start) / seen / p
+
+@dataclass
+class Terms:
+    """The word prior's factors of single characters (an alphabet's, by position), so that
+    a pair's P(c | a) / P(c) costs one look-up, its count, instead of five.
+
+    ratio(i, j) is the float `p_next(a, c) / p(c)` gives for a, c = chars[i], chars[j]: the
+    same operations in the same order on the same float64 values. Python floats, not numpy
+    scalars: the beam search multiplies them by its own.
+    """
+
+    pair: tuple[np.ndarray, np.ndarray]  # Bigrams.pair
+    codes: list[int]
+    seen: list[float]  # count of the character + 1
+    ends: list[float]  # weight of words ending in it + 1
+    start: list[float]  # p_start of it
+    p: list[float]  # p of it
+
+    def ratio(self, i: int, j: int) -> float:
+        inside = _get(self.pair, self.codes[i] << 32 | self.codes[j])
+        return (inside + self.ends[i] * self.start[j]) / self.seen[i] / self.p[j]
 
 
 def count_words(words: str, freqs: np.ndarray) -> Bigrams:

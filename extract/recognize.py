@@ -265,8 +265,8 @@ def decode(probs: np.ndarray, alphabet: list[str], in_context: bool = False) -> 
 def _score(chars: list[str], probs: np.ndarray) -> float:
     if not chars:
         return 0.0
-    numeric = [p for ch, p in zip(chars, probs, strict=True) if ch in _NUMERIC]
-    return min([float(probs.mean()), *map(float, numeric)])
+    numeric = [p for ch, p in zip(chars, probs.tolist(), strict=True) if ch in _NUMERIC]
+    return min([float(probs.mean()), *numeric])
 
 
 @cache

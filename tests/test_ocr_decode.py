@@ -1,11 +1,12 @@
 """The recognizer's decoding made cheaper (issue #17) reads exactly what it read before.
 
 recognize.decode takes each step's best class once (the max is read at it, not found
-again), ctcbeam.search reuses it, looks the word prior of all a line's candidate pairs
-up at once (lexicon.Bigrams.fusion) and steps over the blank-only steps in place, and a
-number read as digits only is decoded over the allowed classes instead of a masked copy
-of all 18 710. Every (text, score) must be the one the former code gave, bit for bit:
-the former code is kept below, in this test only, and both read a real fax page.
+again) and ctcbeam.search reuses it; a pair's word prior costs one look-up instead of
+five (lexicon.Terms: each character's factors, for the whole alphabet at once); the
+blank-only steps are stepped over in place; a number read as digits only is decoded
+over the allowed classes instead of a masked copy of all 18 710. Every (text, score)
+must be the one the former code gave, bit for bit: the former code is kept below, in
+this test only, and both read a real fax page.
 """
 
 from __future__ import annotations
@@ -225,18 +226,17 @@ def test_random_lines_with_doubts_and_ties_decode_as_before():
 # ---------------------------------------------------------- the look-up structures ---
 
 
-def test_fusion_is_the_scalar_prior_for_every_pair():
-    """Characters the dictionary holds, one it never ends a word with, one it lacks."""
+def test_one_character_terms_give_the_scalar_prior_of_every_pair():
+    """Characters the dictionary holds, one it never ends a word with, ones it lacks."""
     model = lexicon.bigrams()
     never_end = sorted(set(model.unigram[0].tolist()) - set(model.ends[0].tolist()))
     chars = ["丰", "富", "车", "参", "与", "的", chr(never_end[0]), "\u9fff", "\u3400"]
-    codes = np.array([ord(c) for c in chars], np.uint64)
-    table = model.fusion(codes, codes[::-1])
-    assert table.shape == (len(chars), len(chars))
+    terms = model.terms(chars)
     for i, a in enumerate(chars):
-        for j, c in enumerate(chars[::-1]):
-            assert table[i, j] == model.p_next(a, c) / model.p(c)
-    assert table[0, chars[::-1].index("富")] > 100 * table[2, chars[::-1].index("富")]
+        for j, c in enumerate(chars):
+            ratio = terms.ratio(i, j)
+            assert type(ratio) is float and ratio == model.p_next(a, c) / model.p(c)
+    assert terms.ratio(0, 1) > 100 * terms.ratio(2, 1)  # 丰富, not 车富
 
 
 def test_many_keys_at_once_are_the_keys_one_by_one():
@@ -252,9 +252,9 @@ def test_many_keys_at_once_are_the_keys_one_by_one():
 def test_an_alphabets_classes_are_built_once_and_a_copy_gets_its_own():
     alphabet = ["blank", "车", "1", "丰", " "]
     first = ctcbeam.classes(alphabet)
-    assert ctcbeam.classes(alphabet) is first
+    assert ctcbeam.classes(alphabet) is first and first.terms is first.terms
     assert first.ideograph.tolist() == [False, True, False, True, False]
-    assert first.code.tolist() == [0, ord("车"), ord("1"), ord("丰"), ord(" ")]
+    assert first.terms.codes == [0, ord("车"), ord("1"), ord("丰"), ord(" ")]
     renamed = list(alphabet)
     renamed[1], renamed[2] = "1", "车"
     assert ctcbeam.classes(renamed).ideograph.tolist() == [False, False, True, True, False]
