@@ -101,15 +101,14 @@ def candidates(
     open_ = (best == 0) | ideo[best]  # a non-ideograph glyph's step is fixed
     # only a step whose best class has less than 1 - floor can have a second candidate
     unsure = np.flatnonzero(open_ & (probs[np.arange(len(best)), best] < 1.0 - floor))
-    sub, cols = np.nonzero(probs[unsure] >= floor)
-    rows = unsure[sub]
-    keep = ideo[cols] & (cols != best[rows])
-    if not keep.any():
-        return None
     out = [[k] for k in best.tolist()]
-    for t, k in zip(rows[keep].tolist(), cols[keep].tolist(), strict=True):
-        out[t].append(k)
-    return out
+    doubt = False
+    for t in unsure.tolist():  # row by row: a copy of the rows cost 4× the reading
+        cols = np.flatnonzero(probs[t] >= floor)
+        more = cols[ideo[cols] & (cols != out[t][0])].tolist()
+        out[t] += more
+        doubt = doubt or bool(more)
+    return out if doubt else None
 
 
 # A reading's beam: [blank, glyph, lead, conf], a list (the search makes ~30 000 a page):

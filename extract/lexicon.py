@@ -54,7 +54,7 @@ def _get(table: tuple[np.ndarray, np.ndarray], key: int) -> float:
     keys, weights = table
     # the key in the table's own type: a Python int against uint64 keys would make numpy
     # compare in float64, converting the whole table on every look-up
-    i = int(np.searchsorted(keys, keys.dtype.type(key)))
+    i = int(keys.searchsorted(keys.dtype.type(key)))  # the method: no dispatch wrapper
     return float(weights[i]) if i < len(keys) and keys[i] == key else 0.0
 
 
