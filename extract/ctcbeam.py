@@ -23,12 +23,17 @@ glyph's step, and a reading shorter than the greedy one is not taken). A line wi
 candidates is not searched: its greedy reading stands, and so does a line whose greedy
 reading holds fewer than two ideographs (recognize.decode: a number is never changed by the
 words, and a lone glyph has no neighbour the recognizer read for the words to weigh it by).
+
+Cost (issue #17; the readings are the same floats as the plain code's, tests/test_ocr_decode.py):
+the caller's argmax is reused, an alphabet's per-class arrays are built once (by identity),
+a pair's prior is one look-up (lexicon.Terms), and three steps in four, where the blank
+is the only candidate, are done in place (_blank_step).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 
@@ -51,112 +56,183 @@ class BeamSettings:
 SETTINGS = BeamSettings()
 
 
-@cache
-def _ideographs(alphabet: tuple[str, ...]) -> np.ndarray:
-    return np.array([lexicon.ideograph(ch) for ch in alphabet], bool)
+class Classes:
+    """Per-class arrays of an alphabet: is it an ideograph; the word prior's one-character
+    factors (lexicon.Terms), made when a line is first searched."""
+
+    def __init__(self, alphabet: list[str]) -> None:
+        self.alphabet = alphabet
+        self.ideograph = np.array([lexicon.ideograph(ch) for ch in alphabet], bool)
+        self._terms: lexicon.Terms | None = None
+
+    @property
+    def terms(self) -> lexicon.Terms:
+        if self._terms is None:
+            self._terms = lexicon.bigrams().terms(self.alphabet)
+        return self._terms
 
 
-def candidates(probs: np.ndarray, alphabet: list[str], floor: float) -> list[list[int]] | None:
-    """Classes searched at each step; None when no step has a second candidate."""
-    ideo = _ideographs(tuple(alphabet))
-    best = probs.argmax(axis=1)
+# alphabet list → its Classes, by identity: the recognizer's alphabet has 18 710 classes, and
+# hashing it (or building the arrays) once per line cost more than the search of many lines.
+# The list is kept (so its id is not reused); an alphabet is never changed once read.
+_CLASSES: dict[int, Classes] = {}
+
+
+def classes(alphabet: list[str]) -> Classes:
+    hit = _CLASSES.get(id(alphabet))
+    if hit is not None and hit.alphabet is alphabet:
+        return hit
+    if len(_CLASSES) >= 8:  # tests rename classes in copies of the alphabet: keep a few
+        _CLASSES.clear()
+    hit = _CLASSES[id(alphabet)] = Classes(alphabet)
+    return hit
+
+
+def candidates(
+    probs: np.ndarray, alphabet: list[str], floor: float, best: np.ndarray | None = None
+) -> list[list[int]] | None:
+    """Classes searched at each step; None when no step has a second candidate.
+
+    `best`: the argmax of each step, when the caller has it (recognize.decode).
+    """
+    ideo = classes(alphabet).ideograph
+    if best is None:
+        best = probs.argmax(axis=1)
     open_ = (best == 0) | ideo[best]  # a non-ideograph glyph's step is fixed
     # only a step whose best class has less than 1 - floor can have a second candidate
     unsure = np.flatnonzero(open_ & (probs[np.arange(len(best)), best] < 1.0 - floor))
-    sub, cols = np.nonzero(probs[unsure] >= floor)
-    rows = unsure[sub]
-    keep = ideo[cols] & (cols != best[rows])
-    if not keep.any():
-        return None
-    out = [[int(k)] for k in best]
-    for t, k in zip(rows[keep].tolist(), cols[keep].tolist(), strict=True):
-        out[t].append(k)
-    return out
+    out = [[k] for k in best.tolist()]
+    doubt = False
+    for t in unsure.tolist():  # row by row: a copy of the rows cost 4× the reading
+        cols = np.flatnonzero(probs[t] >= floor)
+        more = cols[ideo[cols] & (cols != out[t][0])].tolist()
+        out[t] += more
+        doubt = doubt or bool(more)
+    return out if doubt else None
 
 
-class _Beam:
-    """One reading: probability ending in a blank / in its last glyph, each glyph's score."""
+# A reading's beam: [blank, glyph, lead, conf], a list (the search makes ~30 000 a page):
+# its probability ending in a blank / in its last glyph, the largest single contribution
+# to it so far, and the scores of its glyphs that contribution brought (whose are kept).
+Beam = list
 
-    __slots__ = ("blank", "glyph", "conf", "lead")
 
-    def __init__(self) -> None:
-        self.blank = 0.0
-        self.glyph = 0.0
-        self.conf: tuple[float, ...] = ()
-        self.lead = -1.0  # the largest single contribution so far: whose scores are kept
+def _add(
+    beams: dict[tuple[int, ...], Beam],
+    prefix: tuple[int, ...],
+    blank: float,
+    glyph: float,
+    conf: tuple[float, ...],
+) -> None:
+    """One contribution to the reading `prefix` (made if new: 0 + x is x, any x beats -1)."""
+    beam = beams.get(prefix)
+    if beam is None:
+        beams[prefix] = [blank, glyph, blank + glyph, conf]
+        return
+    beam[0] += blank
+    beam[1] += glyph
+    if blank + glyph > beam[2]:
+        beam[2], beam[3] = blank + glyph, conf
 
-    def add(self, blank: float, glyph: float, conf: tuple[float, ...]) -> None:
-        self.blank += blank
-        self.glyph += glyph
-        if blank + glyph > self.lead:
-            self.lead, self.conf = blank + glyph, conf
 
-    @property
-    def total(self) -> float:
-        return self.blank + self.glyph
+def _total(item: tuple[tuple[int, ...], Beam]) -> float:
+    return -(item[1][0] + item[1][1])  # sorted by this: the most probable first
+
+
+def priors(alphabet: list[str], weight: float) -> Callable[[int, int], float]:
+    """prior(last, k): (P(c | a) / P(c))^weight for ideographs a c (classes last, k), 1 where
+    either is not an ideograph or there is no last glyph (-1); each pair looked up once."""
+    table = classes(alphabet)
+    ideo, terms = table.ideograph, table.terms
+    fusion: dict[tuple[int, int], float] = {}
+
+    def prior(last: int, k: int) -> float:
+        if last in (-1, 0):
+            return 1.0
+        found = fusion.get((last, k))
+        if found is None:
+            ok = ideo[last] and ideo[k]
+            found = fusion[last, k] = terms.ratio(last, k) ** weight if ok else 1.0
+        return found
+
+    return prior
 
 
 def search(
     probs: np.ndarray,
     alphabet: list[str],
     settings: BeamSettings | None = None,
+    best: np.ndarray | None = None,
 ) -> tuple[list[str], list[float]] | None:
     """The best reading of a line's steps and each glyph's recognizer probability, or None
-    when nothing is doubtful (greedy decoding stands)."""
+    when nothing is doubtful (greedy decoding stands).
+
+    `best`: the argmax of each step, when the caller has it (recognize.decode).
+    """
     settings = settings or SETTINGS
-    cands = candidates(probs, alphabet, settings.floor)
+    if best is None:
+        best = probs.argmax(axis=1)
+    cands = candidates(probs, alphabet, settings.floor, best)
     if cands is None:
         return None
-    model = lexicon.bigrams()
-    fusion: dict[tuple[int, int], float] = {}
-
-    def prior(last: int, k: int) -> float:
-        """P(c | a) / P(c) for ideographs a c; 1 where a neighbour is not an ideograph."""
-        if last not in (-1, 0) and (last, k) not in fusion:
-            a, c = alphabet[last], alphabet[k]
-            ok = lexicon.ideograph(a) and lexicon.ideograph(c)
-            ratio = model.p_next(a, c) / model.p(c)
-            fusion[last, k] = ratio**settings.weight if ok else 1.0
-        return fusion.get((last, k), 1.0)
-
-    beams: dict[tuple[int, ...], _Beam] = {(): _Beam()}
-    beams[()].add(1.0, 0.0, ())
-    for t, ks in enumerate(cands):
-        row = probs[t]
-        nxt: dict[tuple[int, ...], _Beam] = {}
-        for prefix, beam in beams.items():
+    prior = priors(alphabet, settings.weight)
+    beams: dict[tuple[int, ...], Beam] = {(): [1.0, 0.0, 1.0, ()]}
+    # the sums below run in the order they always did: the same floats, the same reading
+    for ks, row in zip(cands, probs, strict=True):
+        if ks == [0]:  # three steps in four: the blank, and nothing else, is a candidate
+            _blank_step(beams, float(row[0]))
+            continue
+        ps = [float(row[k]) for k in ks]
+        nxt: dict[tuple[int, ...], Beam] = {}
+        for prefix, (blank, glyph, _, conf) in beams.items():
             last = prefix[-1] if prefix else -1
-            for k in ks:
-                p = float(row[k])
+            total = blank + glyph
+            for k, p in zip(ks, ps, strict=True):
                 if k == 0:
-                    nxt.setdefault(prefix, _Beam()).add(beam.total * p, 0.0, beam.conf)
+                    _add(nxt, prefix, total * p, 0.0, conf)
                     continue
                 if k == last:  # the glyph goes on: the same reading (scored at its first step)
-                    nxt.setdefault(prefix, _Beam()).add(0.0, beam.glyph * p, beam.conf)
-                    if beam.blank == 0.0:
+                    _add(nxt, prefix, 0.0, glyph * p, conf)
+                    if blank == 0.0:
                         continue
-                    came = beam.blank  # after a blank, the same glyph again
+                    came = blank  # after a blank, the same glyph again
                 else:
-                    came = beam.total
-                grown = (*prefix, k)
-                nxt.setdefault(grown, _Beam()).add(0.0, came * p * prior(last, k), (*beam.conf, p))
-        kept = sorted(nxt.items(), key=lambda kv: -kv[1].total)[: settings.width]
-        scale = kept[0][1].total or 1.0  # renormalized: long lines do not underflow
+                    came = total
+                _add(nxt, (*prefix, k), 0.0, came * p * prior(last, k), (*conf, p))
+        kept = sorted(nxt.items(), key=_total)[: settings.width]
+        scale = -_total(kept[0]) or 1.0  # renormalized: long lines do not underflow
         beams = {}
         for prefix, beam in kept:
-            beam.blank /= scale
-            beam.glyph /= scale
-            beam.lead /= scale
+            beam[0] /= scale
+            beam[1] /= scale
+            beam[2] /= scale
             beams[prefix] = beam
-    kept = [kv for kv in beams.items() if len(kv[0]) >= _greedy_length(probs)]
-    if not kept:
+    need = _greedy_length(best)
+    final = [kv for kv in beams.items() if len(kv[0]) >= need]
+    if not final:
         return None
-    prefix, beam = max(kept, key=lambda kv: kv[1].total)
-    return [alphabet[k] for k in prefix], list(beam.conf)
+    prefix, beam = min(final, key=_total)  # the first most probable, as max() took it
+    return [alphabet[k] for k in prefix], list(beam[3])
 
 
-def _greedy_length(probs: np.ndarray) -> int:
-    best = probs.argmax(axis=1)
+def _blank_step(beams: dict[tuple[int, ...], Beam], p: float) -> None:
+    """A step whose only candidate is the blank, in place: every reading ends in a blank.
+
+    The same floats as the general step: each reading gets one contribution, total · p (so
+    blank = lead = total · p, glyph = 0, its scores kept), the order by total does not
+    change (multiplying by p keeps it, and sorted() is stable), no reading is dropped, and
+    all are divided by the first one's total.
+    """
+    for beam in beams.values():
+        beam[0] = beam[2] = (beam[0] + beam[1]) * p
+        beam[1] = 0.0
+    scale = next(iter(beams.values()))[0] or 1.0
+    for beam in beams.values():
+        beam[0] /= scale
+        beam[2] /= scale
+
+
+def _greedy_length(best: np.ndarray) -> int:
     first = np.ones(len(best), bool)
     first[1:] = best[1:] != best[:-1]
     return int(np.count_nonzero(first & (best != 0)))
