@@ -180,8 +180,19 @@ def table_regions(
     h_mask: np.ndarray, v_mask: np.ndarray, scale: float, settings: GridSettings = DEFAULT
 ) -> list[PxBox]:
     """Boxes of connected rule networks big enough to be tables, top to bottom."""
-    grid = cv2.dilate(h_mask | v_mask, np.ones((3, 3), np.uint8))
-    n, _, stats = components(grid)
+    return network_regions(rule_network(h_mask, v_mask), scale, settings)
+
+
+def rule_network(h_mask: np.ndarray, v_mask: np.ndarray) -> np.ndarray:
+    """Both rule masks in one, grown by a pixel so crossing and touching rules connect."""
+    return cv2.dilate(cv2.bitwise_or(h_mask, v_mask), np.ones((3, 3), np.uint8))
+
+
+def network_regions(
+    network: np.ndarray, scale: float, settings: GridSettings = DEFAULT
+) -> list[PxBox]:
+    """table_regions of a rule network already built (rule_network)."""
+    n, _, stats = components(network)
     min_size = settings.min_table * scale
     boxes = []
     for k in range(1, n):

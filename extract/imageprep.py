@@ -107,16 +107,21 @@ def drop_lone_specks(ink: np.ndarray, scale: float, settings: GridSettings = DEF
     small[0] = False
     if not small.any():
         return ink
-    big = np.isin(labels, np.flatnonzero(~small)[1:])
+    # masks by table lookup on the labels (np.isin sorted the page's labels each time)
+    big = (~small).astype(np.uint8)
+    big[0] = 0
     r = px(settings.lone_dist, scale)
-    near = cv2.dilate(big.astype(np.uint8), np.ones((2 * r + 1, 2 * r + 1), np.uint8)) > 0
-    kept = np.unique(labels[near & (ink > 0)])
+    near = cv2.dilate(big[labels], np.ones((2 * r + 1, 2 * r + 1), np.uint8))
+    # the small components with a pixel near a larger one are kept
+    kept = np.unique(labels[cv2.bitwise_and(near, small.astype(np.uint8)[labels]) > 0])
     lone = np.flatnonzero(small)
     lone = lone[~np.isin(lone, kept)]
     if len(lone) == 0:
         return ink
+    drop = np.zeros(n, bool)
+    drop[lone] = True
     out = ink.copy()
-    out[np.isin(labels, lone)] = 0
+    out[drop[labels]] = 0
     return out
 
 

@@ -110,16 +110,23 @@ def bridges(
     reach = 2 + px(settings.bridge_reach, scale)
     thick = px(2.0, scale)  # a hairline or a bold rule; wider is a glyph's stroke block
     height = h_mask.shape[0]
-    for k in range(1, n):
+    # every glyph's vertical stroke is such a run: all of them are tested at once, by
+    # rule pixels counted in the boxes above and below from one integral image
+    ks = np.flatnonzero(stats[1:, cv2.CC_STAT_WIDTH] <= thick) + 1
+    x, y, w, h = (stats[ks, i].astype(np.int64) for i in range(4))
+    sums = cv2.integral(cv2.threshold(h_mask, 0, 1, cv2.THRESH_BINARY)[1])
+    above = _box_sums(sums, np.maximum(0, y - reach), y, x, x + w) > 0
+    below = _box_sums(sums, y + h, np.minimum(height, y + h + reach), x, x + w) > 0
+    for k in ks[above & below]:
         x, y, w, h = (int(v) for v in stats[k, :4])
-        if w > thick:
-            continue
-        above = h_mask[max(0, y - reach) : y, x : x + w]
-        below = h_mask[y + h : min(height, y + h + reach), x : x + w]
-        if above.any() and below.any():
-            view = out[y : y + h, x : x + w]
-            view[labels[y : y + h, x : x + w] == k] = 255
+        view = out[y : y + h, x : x + w]
+        view[labels[y : y + h, x : x + w] == k] = 255
     return out
+
+
+def _box_sums(sums: np.ndarray, y0, y1, x0, x1) -> np.ndarray:
+    """Sums over boxes [y0, y1) × [x0, x1) (arrays) from an integral image (cv2.integral)."""
+    return sums[y1, x1] - sums[y0, x1] - sums[y1, x0] + sums[y0, x0]
 
 
 def crossed_share(ink: np.ndarray, band: tuple[int, int], lo: int, hi: int, gap: int = 2) -> float:
