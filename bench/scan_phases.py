@@ -10,7 +10,7 @@ One worker process as bench/profile_scans.py's (1 onnxruntime thread), models lo
 by an untimed first pass, then `--repeat` timed passes over the same 15 pages; the
 table gives the best pass's total and each phase's mean per pass.
 
-    .venv/bin/python bench/scan_phases.py [--repeat 2]
+    .venv/bin/python bench/scan_phases.py [--repeat 2] [--cv-threads N]
 """
 
 from __future__ import annotations
@@ -103,9 +103,13 @@ def install() -> None:
                     setattr(mod, name, wrapped)
 
 
-def run(repeat: int) -> str:
+def run(repeat: int, cv_threads: int | None = None) -> str:
     from profile_scans import ours, scan_files
 
+    if cv_threads is not None:
+        import cv2
+
+        cv2.setNumThreads(cv_threads)
     install()
     files = scan_files()
     ours(files[0])
@@ -131,10 +135,11 @@ def run(repeat: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--cv-threads", type=int, help="cv2.setNumThreads in the worker first")
     args = parser.parse_args()
     from profile_scans import in_worker
 
-    print(in_worker(run, args.repeat))
+    print(in_worker(run, args.repeat, args.cv_threads))
 
 
 if __name__ == "__main__":
