@@ -136,22 +136,36 @@ def drop_lone_specks(ink: np.ndarray, scale: float, settings: GridSettings = DEF
     small[0] = False
     if not small.any():
         return ink
-    # masks by table lookup on the labels (np.isin sorted the page's labels each time)
-    big = (~small).astype(np.uint8)
-    big[0] = 0
+    # Worked on the small components' own pixels: masks built from the whole page's
+    # labels (np.isin, or a lookup table) took 20 ms a page
+    ys, xs, owner = _pixels_of(labels, stats, np.flatnonzero(small))
+    big = ink.copy()
+    big[ys, xs] = 0  # the larger components' ink
     r = px(settings.lone_dist, scale)
-    near = cv2.dilate(big[labels], np.ones((2 * r + 1, 2 * r + 1), np.uint8))
-    # the small components with a pixel near a larger one are kept
-    kept = np.unique(labels[cv2.bitwise_and(near, small.astype(np.uint8)[labels]) > 0])
-    lone = np.flatnonzero(small)
-    lone = lone[~np.isin(lone, kept)]
-    if len(lone) == 0:
+    near = cv2.dilate(big, np.ones((2 * r + 1, 2 * r + 1), np.uint8))
+    lone = np.ones(int(small.sum()), bool)
+    lone[owner[near[ys, xs] > 0]] = False  # a pixel near a larger component keeps the dot
+    if not lone.any():
         return ink
-    drop = np.zeros(n, bool)
-    drop[lone] = True
     out = ink.copy()
-    out[drop[labels]] = 0
+    gone = lone[owner]
+    out[ys[gone], xs[gone]] = 0
     return out
+
+
+def _pixels_of(
+    labels: np.ndarray, stats: np.ndarray, ks: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows, columns and owner (index into ks) of every pixel of the components ks,
+    found inside their bounding boxes."""
+    x, y, w, h = (stats[ks, i].astype(np.int64) for i in range(4))
+    sizes = w * h
+    owner = np.repeat(np.arange(len(ks)), sizes)
+    offset = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    ys = y[owner] + offset // w[owner]
+    xs = x[owner] + offset % w[owner]
+    mine = labels[ys, xs] == ks[owner]
+    return ys[mine], xs[mine], owner[mine]
 
 
 # ----------------------------------------------------------------- deskew ---
