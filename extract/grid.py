@@ -58,7 +58,8 @@ def rule_positions(mask: np.ndarray, axis: int, min_len: int, merge: int) -> lis
     A band is a run of rows whose rule pixels sum to at least `min_len`; bands
     closer than `merge` are one rule (double borders, residual skew).
     """
-    profile = (mask > 0).sum(axis=axis)
+    ones = cv2.threshold(mask, 0, 1, cv2.THRESH_BINARY)[1]  # OpenCV's sum: 10× numpy's
+    profile = cv2.reduce(ones, axis, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
     hits = np.flatnonzero(profile >= min_len)
     bands: list[list[int]] = []
     for i in hits:

@@ -162,6 +162,17 @@ def old_pen_strokes(ink, scale, boxes):
     return out
 
 
+def old_rule_positions(mask, axis, min_len, merge):
+    hits = np.flatnonzero((mask > 0).sum(axis=axis) >= min_len)
+    bands: list[list[int]] = []
+    for i in hits:
+        if bands and i - bands[-1][1] <= merge:
+            bands[-1][1] = int(i)
+        else:
+            bands.append([int(i), int(i)])
+    return [(lo, hi) for lo, hi in bands]
+
+
 def old_segments(h_mask, v_mask, x_bands, y_bands, min_coverage, ink, max_crossed, end_gap):
     def coverage(mask, band, lo, hi, axis):
         if hi <= lo:
@@ -286,7 +297,7 @@ def test_bridges_lone_specks_and_pen_strokes_are_the_same_masks(page):
 
 
 def test_every_grid_segment_is_judged_as_span_by_span(page):
-    """segments() on each table region's rule bands, with and without the text and end
+    """rule_positions and segments() on each table region's rule bands, with and without the text and end
     tests, and on bands that hold text strokes too (all the page's runs, not only rules)."""
     _, scale, gray = page
     ink = imageprep.despeckle(imageprep.binarize(gray, scale), scale)
@@ -299,6 +310,8 @@ def test_every_grid_segment_is_judged_as_span_by_span(page):
         merge = px(s.merge_dist, scale)
         y_bands = grid.rule_positions(h_sub, 1, px(s.min_h_line, scale) // 3, merge)
         x_bands = grid.rule_positions(v_sub, 0, px(s.min_bridge, scale), merge)
+        assert y_bands == old_rule_positions(h_sub, 1, px(s.min_h_line, scale) // 3, merge)
+        assert x_bands == old_rule_positions(v_sub, 0, px(s.min_bridge, scale), merge)
         for text, end_gap in ((None, None), (ink_sub, 2 + px(s.end_reach, scale))):
             args = (h_sub, v_sub, x_bands, y_bands, s.min_coverage, text, s.max_crossed, end_gap)
             new, old = grid.segments(*args), old_segments(*args)
