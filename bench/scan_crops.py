@@ -4,7 +4,8 @@ to page preparation gives the models the same pixels.
 Each scanned sample of bench/scan_snapshot.py goes through `read_document` (or
 `read_image`); every prepared page (gray, text ink, crop image, pen-stroke mask, the
 table cells) and every crop handed to the recognizer or the detector is digested
-(SHA-1 of shape and bytes), in call order, as is each kept page's PNG.
+(SHA-1 of shape and bytes), in call order, as is each page kept for re-reads (its
+pixels, as the re-reads get them).
 Run before and after a change and compare:
 
     PERFAUDIT_OCR_THREADS=1 .venv/bin/python bench/scan_crops.py --out /tmp/crops_before.json
@@ -78,8 +79,7 @@ def install() -> None:
 
     def kept(self, page_no, clean, scale):
         keep(self, page_no, clean, scale)
-        png = self.pages.get(page_no, (b"", 0))[0]
-        log.append(f"png {hashlib.sha1(png).hexdigest()[:16]}")
+        log.append(f"kept {digest(self.image(page_no))}")  # what re-reads will crop from
 
     reread.PageReader.keep = kept
 
