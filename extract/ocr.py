@@ -201,9 +201,7 @@ def ink_box(text_ink: np.ndarray, box: grid.PxBox, scale: float) -> grid.PxBox |
     # a `-` placeholder at 150 dpi is ~7×2 px; anything smaller is scanner dust
     if sub.size == 0 or cv2.countNonZero(sub) < max(8, round(1.2 * scale * scale)):
         return None
-    # OpenCV's count and box of the nonzero pixels: np.nonzero listed every ink pixel
-    # of every cell, a tenth of a second per page (bench/RESULTS_speed.md, round 5)
-    x, y, w, h = cv2.boundingRect(sub)
+    x, y, w, h = cv2.boundingRect(sub)  # OpenCV's: np.nonzero listed every pixel of ink
     return (x0 + x, y0 + y, x0 + x + w, y0 + y + h)
 
 
@@ -228,19 +226,17 @@ def line_boxes(ink: np.ndarray, em: float) -> list[grid.PxBox]:
     return boxes
 
 
-def line_crops(gray: np.ndarray, ink: np.ndarray, em: float) -> list[np.ndarray]:
-    """Crops of a cell's text lines, each at least one line (em) tall plus a margin.
+def line_crops(
+    gray: np.ndarray, ink: np.ndarray, em: float, lines: list[grid.PxBox] | None = None
+) -> list[np.ndarray]:
+    """Crops of a cell's text lines (line_boxes of `ink`, or the `lines` already found),
+    each at least one line (em) tall plus a margin.
 
     The recognizer scales every crop to 48 px high: a `-` or `…` cropped to its
     own height would come out as a black bar, so short lines keep a full line.
     """
-    return crops_of_lines(gray, line_boxes(ink, em), em)
-
-
-def crops_of_lines(gray: np.ndarray, lines: list[grid.PxBox], em: float) -> list[np.ndarray]:
-    """line_crops for lines already found (line_boxes), so a cell is projected once."""
     out = []
-    for x0, y0, x1, y1 in lines:
+    for x0, y0, x1, y1 in line_boxes(ink, em) if lines is None else lines:
         grow = max(0.0, em - (y1 - y0)) / 2
         top = round(0.25 * em + grow)
         bottom = round(0.25 * em + grow)
@@ -252,13 +248,9 @@ def crops_of_lines(gray: np.ndarray, lines: list[grid.PxBox], em: float) -> list
     return out
 
 
-def tall_lines(ink: np.ndarray, em: float) -> bool:
-    """A band taller than a line: touching lines or a stamp, which projection cannot split."""
-    return too_tall(line_boxes(ink, em), em)
-
-
-def too_tall(lines: list[grid.PxBox], em: float) -> bool:
-    """tall_lines for lines already found (line_boxes)."""
+def tall_lines(lines: list[grid.PxBox], em: float) -> bool:
+    """A band (of line_boxes) taller than a line: touching lines or a stamp, which
+    projection cannot split."""
     return any(y1 - y0 > 1.6 * em for _, y0, _, y1 in lines)
 
 
@@ -300,9 +292,9 @@ def read_cells(prepared: PreparedPage, boxes: list[grid.PxBox]) -> list[tuple[st
     em = estimate_em(prepared.text_ink, list(inks.values()), scale)
     lines = {k: line_boxes(_sub(prepared.text_ink, box), em) for k, box in inks.items()}
     fast = {
-        k: crops_of_lines(_sub(prepared.clean, inks[k]), found, em)
+        k: line_crops(_sub(prepared.clean, inks[k]), _sub(prepared.text_ink, inks[k]), em, found)
         for k, found in lines.items()
-        if not too_tall(found, em)
+        if not tall_lines(found, em)
     }
     reads = iter(recognize([c for crops in fast.values() for c in crops]))
     results = {k: verdict([next(reads) for _ in crops]) for k, crops in fast.items()}
