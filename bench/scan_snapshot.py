@@ -10,8 +10,9 @@ with the file's CPU seconds. Run it before and after a change and compare:
     .venv/bin/python bench/scan_snapshot.py --score /tmp/after.json   # no run: fields wrong per file
 
 `--compare` prints per file whether the forms' values are identical (confidences
-aside: a recognizer score moves a little with what shares its strip), how many
-cells read differently, and the CPU time before → after. Run with PERFAUDIT_OCR_THREADS=1 on
+aside: a recognizer score moves a little with what shares its strip) or the forms
+whole, how many cells read differently (texts, then texts or confidences), and the
+CPU time before → after. Run with PERFAUDIT_OCR_THREADS=1 on
 a shared machine (CPU time then counts one core's work).
 """
 
@@ -76,11 +77,14 @@ def compare(now: dict, before: dict) -> None:
         total_b += old["cpu_s"]
         total_n += snap["cpu_s"]
         same = "values identical" if values(snap["forms"]) == values(old["forms"]) else "DIFFER"
+        if snap["forms"] == old["forms"]:
+            same = "forms identical (confidences too)"
         texts_now = [c[:2] for c in snap["cells"]]
         texts_old = [c[:2] for c in old["cells"]]
         if len(texts_now) == len(texts_old):
             moved = sum(a != b for a, b in zip(texts_now, texts_old, strict=True))
-            cells = f"{moved} of {len(texts_now)} texts differ"
+            sure = sum(a != b for a, b in zip(snap["cells"], old["cells"], strict=True))
+            cells = f"{moved} of {len(texts_now)} texts differ, {sure} texts or confidences"
         else:
             cells = f"{len(texts_old)} → {len(texts_now)} items"
         print(f"{name}: {same}, {cells}, CPU {old['cpu_s']:.2f} → {snap['cpu_s']:.2f} s")

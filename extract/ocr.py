@@ -99,19 +99,19 @@ def layers(gray: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray, list
     """
     ink = imageprep.despeckle(imageprep.binarize(gray, scale), scale)
     h_mask, v_mask = grid.line_masks(ink, scale)
+    network = grid.rule_network(h_mask, v_mask)
     tables = []
-    for region in grid.table_regions(h_mask, v_mask, scale):
+    for region in grid.network_regions(network, scale):
         table = grid.table_in(h_mask, v_mask, region, scale, ink=ink)
         if table is not None and table.cells:
             tables.append(table)
     # only the tables' ruling lines, not strokes that look alike
     on_rules = grid.rule_zone(tables, ink.shape, grid.px(RULE_BAND_PT, scale))
-    rules = cv2.dilate(h_mask | v_mask, np.ones((3, 3), np.uint8)) & on_rules
+    rules = cv2.bitwise_and(network, on_rules)
     text_ink = imageprep.drop_lone_specks(cv2.bitwise_and(ink, cv2.bitwise_not(rules)), scale)
-    clean = gray.copy()
-    clean[rules > 0] = 255
-    clean[(ink > 0) & (text_ink == 0) & (rules == 0)] = 255  # specks gone from crops too
-    return text_ink, clean, tables
+    # rules, and the specks gone from the ink, white in the crops too (all masks are 0/255)
+    gone = cv2.bitwise_or(rules, cv2.bitwise_and(ink, cv2.bitwise_not(text_ink)))
+    return text_ink, cv2.max(gray, gone), tables
 
 
 def prepare_page(image: np.ndarray, scale: float) -> PreparedPage:
@@ -284,11 +284,12 @@ def inset(box: grid.PxBox, scale: float) -> grid.PxBox:
 def ink_box(text_ink: np.ndarray, box: grid.PxBox, scale: float) -> grid.PxBox | None:
     """Bounding box of the text ink inside `box`, or None when it is empty."""
     x0, y0, x1, y1 = box
-    ys, xs = np.nonzero(text_ink[y0:y1, x0:x1])
+    sub = text_ink[y0:y1, x0:x1]
     # a `-` placeholder at 150 dpi is ~7×2 px; anything smaller is scanner dust
-    if len(xs) < max(8, round(1.2 * scale * scale)):
+    if sub.size == 0 or cv2.countNonZero(sub) < max(8, round(1.2 * scale * scale)):
         return None
-    return (x0 + int(xs.min()), y0 + int(ys.min()), x0 + int(xs.max()) + 1, y0 + int(ys.max()) + 1)
+    x, y, w, h = cv2.boundingRect(sub)  # OpenCV's: np.nonzero listed every pixel of ink
+    return (x0 + x, y0 + y, x0 + x + w, y0 + y + h)
 
 
 def crop(image: np.ndarray, box: grid.PxBox, pad: int) -> np.ndarray:
@@ -312,14 +313,17 @@ def line_boxes(ink: np.ndarray, em: float) -> list[grid.PxBox]:
     return boxes
 
 
-def line_crops(gray: np.ndarray, ink: np.ndarray, em: float) -> list[np.ndarray]:
-    """Crops of a cell's text lines, each at least one line (em) tall plus a margin.
+def line_crops(
+    gray: np.ndarray, ink: np.ndarray, em: float, lines: list[grid.PxBox] | None = None
+) -> list[np.ndarray]:
+    """Crops of a cell's text lines (line_boxes of `ink`, or the `lines` already found),
+    each at least one line (em) tall plus a margin.
 
     The recognizer scales every crop to 48 px high: a `-` or `…` cropped to its
     own height would come out as a black bar, so short lines keep a full line.
     """
     out = []
-    for x0, y0, x1, y1 in line_boxes(ink, em):
+    for x0, y0, x1, y1 in line_boxes(ink, em) if lines is None else lines:
         grow = max(0.0, em - (y1 - y0)) / 2
         top = round(0.25 * em + grow)
         bottom = round(0.25 * em + grow)
@@ -331,9 +335,10 @@ def line_crops(gray: np.ndarray, ink: np.ndarray, em: float) -> list[np.ndarray]
     return out
 
 
-def tall_lines(ink: np.ndarray, em: float) -> bool:
-    """A band taller than a line: touching lines or a stamp, which projection cannot split."""
-    return any(y1 - y0 > 1.6 * em for _, y0, _, y1 in line_boxes(ink, em))
+def tall_lines(lines: list[grid.PxBox], em: float) -> bool:
+    """A band (of line_boxes) taller than a line: touching lines or a stamp, which
+    projection cannot split."""
+    return any(y1 - y0 > 1.6 * em for _, y0, _, y1 in lines)
 
 
 def estimate_em(text_ink: np.ndarray, inks: list[grid.PxBox], scale: float) -> float:
@@ -372,10 +377,11 @@ def cell_lines(prepared: PreparedPage, boxes: list[grid.PxBox]) -> CellLines:
     inks = {k: ink_box(prepared.text_ink, inset(b, scale), scale) for k, b in enumerate(boxes)}
     found = {k: v for k, v in inks.items() if v is not None}
     em = estimate_em(prepared.text_ink, list(found.values()), scale)
+    lines = {k: line_boxes(_sub(prepared.text_ink, box), em) for k, box in found.items()}
     crops = {
-        k: line_crops(_sub(prepared.clean, box), _sub(prepared.text_ink, box), em)
-        for k, box in found.items()
-        if not tall_lines(_sub(prepared.text_ink, box), em)
+        k: line_crops(_sub(prepared.clean, found[k]), _sub(prepared.text_ink, found[k]), em, ln)
+        for k, ln in lines.items()
+        if not tall_lines(ln, em)
     }
     return CellLines(found, em, crops)
 

@@ -3,8 +3,8 @@
 The OCR path reads each cell once, the fast way. normalize/selfcheck.py knows
 afterwards, from the form's arithmetic, which few cells are likely misread,
 and asks for them again through `RawDocument.reader`: this module keeps each
-OCR'd page's prepared image (upright, deskewed, rules and seals removed;
-PNG-compressed, a few hundred KB a page) and reads a cell in other ways:
+OCR'd page's prepared image (upright, deskewed, rules and seals removed; the
+last few as they are, older ones PNG-compressed) and reads a cell in other ways:
 
 - the whole cell as one line, at twice the scale (no line splitting, which a
   stamp or a signature crossing the cell can fool);
@@ -26,6 +26,10 @@ from perfaudit.extract.recognize import recognize
 from perfaudit.model import BBox
 
 DIGITS = "0123456789.-%"
+# A document's last pages are kept as they are up to this many bytes (four A4 pages at 200 dpi,
+# one at 300): PNG-compressing a page took ~40 ms, 3 % of a scan's CPU, and most documents
+# end within it. Older pages are compressed (~1.5 MB a page instead of ~4 MB).
+RAW_BYTES = 16 * 2**20
 INSET_PT = 1.5  # off the cell's rules
 PAD_PX = 12
 
@@ -34,15 +38,23 @@ PAD_PX = 12
 class PageReader:
     """The prepared images of a document's OCR'd pages, and re-reads of their cells."""
 
-    pages: dict[int, tuple[bytes, float]] = field(default_factory=dict)  # page → (PNG, scale)
+    # page → (image, scale): the image as it is while the kept pages fit RAW_BYTES, PNG bytes
+    # for the older pages past it
+    pages: dict[int, tuple[np.ndarray | bytes, float]] = field(default_factory=dict)
     # the last page decoded: the self-check re-reads a form's cells one by one, most on the
     # same page, and decoding the whole page's PNG for each took more time than reading it
     _decoded: tuple[int, np.ndarray] | None = field(default=None, repr=False)
 
     def keep(self, page_no: int, clean: np.ndarray, scale: float) -> None:
-        ok, png = cv2.imencode(".png", clean)
-        if ok:
-            self.pages[page_no] = (png.tobytes(), scale)
+        self.pages[page_no] = (clean, scale)
+        raw = [p for p, (image, _) in self.pages.items() if isinstance(image, np.ndarray)]
+        while sum(self.pages[p][0].nbytes for p in raw) > RAW_BYTES:
+            oldest = raw.pop(0)
+            ok, png = cv2.imencode(".png", self.pages[oldest][0])
+            if ok:
+                self.pages[oldest] = (png.tobytes(), self.pages[oldest][1])
+            else:
+                del self.pages[oldest]
 
     def __call__(self, page: int, bbox: BBox, numeric: bool) -> list[tuple[str, float]]:
         """Readings (text, confidence) of the cell at `bbox` on `page`, best first."""
@@ -57,8 +69,11 @@ class PageReader:
 
     def image(self, page: int) -> np.ndarray:
         """The page's prepared image, decoded once for the re-reads that follow."""
+        kept = self.pages[page][0]
+        if isinstance(kept, np.ndarray):
+            return kept
         if self._decoded is None or self._decoded[0] != page:
-            png = self.pages[page][0]
+            png = kept
             self._decoded = (page, cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE))
         return self._decoded[1]
 

@@ -110,28 +110,54 @@ def bridges(
     reach = 2 + px(settings.bridge_reach, scale)
     thick = px(2.0, scale)  # a hairline or a bold rule; wider is a glyph's stroke block
     height = h_mask.shape[0]
-    for k in range(1, n):
+    # every glyph's vertical stroke is such a run: all of them are tested at once, by
+    # rule pixels counted in the boxes above and below from one integral image
+    ks = np.flatnonzero(stats[1:, cv2.CC_STAT_WIDTH] <= thick) + 1
+    x, y, w, h = (stats[ks, i].astype(np.int64) for i in range(4))
+    sums = cv2.integral(cv2.threshold(h_mask, 0, 1, cv2.THRESH_BINARY)[1])
+    above = _box_sums(sums, np.maximum(0, y - reach), y, x, x + w) > 0
+    below = _box_sums(sums, y + h, np.minimum(height, y + h + reach), x, x + w) > 0
+    for k in ks[above & below]:
         x, y, w, h = (int(v) for v in stats[k, :4])
-        if w > thick:
-            continue
-        above = h_mask[max(0, y - reach) : y, x : x + w]
-        below = h_mask[y + h : min(height, y + h + reach), x : x + w]
-        if above.any() and below.any():
-            view = out[y : y + h, x : x + w]
-            view[labels[y : y + h, x : x + w] == k] = 255
+        view = out[y : y + h, x : x + w]
+        view[labels[y : y + h, x : x + w] == k] = 255
     return out
 
 
-def crossed_share(ink: np.ndarray, band: tuple[int, int], lo: int, hi: int, gap: int = 2) -> float:
-    """Share of columns lo..hi with ink both just above and just below the band.
+def _box_sums(sums: np.ndarray, y0, y1, x0, x1) -> np.ndarray:
+    """Sums over boxes [y0, y1) × [x0, x1) (arrays) from an integral image (cv2.integral)."""
+    return sums[y1, x1] - sums[y0, x1] - sums[y1, x0] + sums[y0, x0]
+
+
+def crossed_shares(
+    ink: np.ndarray, band: tuple[int, int], lo: np.ndarray, hi: np.ndarray, gap: int = 2
+) -> np.ndarray:
+    """For each span lo..hi, the share of its columns with ink both just above and just
+    below the band (0.0 for an empty span, or a band too near the image's edge).
 
     The rows `gap` px beyond the band's edges (2 px: past the rule's blurred
     edge) are paper along a rule; along a run of merged text strokes the
     glyphs' other strokes cross them.
     """
     b0, b1 = band
-    if hi <= lo or b0 - gap - 1 < 0 or b1 + gap + 2 > ink.shape[0]:
-        return 0.0
-    up = ink[b0 - gap - 1 : b0 - gap + 1, lo:hi].any(axis=0)
-    down = ink[b1 + gap : b1 + gap + 2, lo:hi].any(axis=0)
-    return float((up & down).mean())
+    if b0 - gap - 1 < 0 or b1 + gap + 2 > ink.shape[0]:
+        return np.zeros(len(lo))
+    up = ink[b0 - gap - 1 : b0 - gap + 1].any(axis=0)
+    down = ink[b1 + gap : b1 + gap + 2].any(axis=0)
+    return share(covered(up & down), lo, hi)
+
+
+def covered(hits: np.ndarray) -> np.ndarray:
+    """Cumulative count of a boolean profile, from 0: covered[hi] - covered[lo] = hits in lo..hi."""
+    return np.concatenate(([0], np.cumsum(hits, dtype=np.int64)))
+
+
+def share(cum: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Share of each span lo..hi that hits (`cum` from covered), 0.0 for an empty span.
+
+    The count over the length, as numpy's mean of the span's booleans gave it."""
+    n = hi - lo
+    ok = n > 0
+    out = np.zeros(len(n))
+    out[ok] = (cum[hi[ok]] - cum[lo[ok]]) / n[ok]
+    return out

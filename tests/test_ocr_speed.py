@@ -8,7 +8,8 @@
 - the run's driver imports the OCR modules once, before it forks a worker per file;
 - the recognizer runs one strip at a time, so no column it runs over is batch padding;
 - connected components come with 16-bit labels when they fit (the same labels and boxes);
-- the self-check's re-reads decode a page's image once, not once per cell.
+- the self-check's re-reads decode a page's image once, not once per cell (a page kept
+  as it is, tests/test_prep_speed.py, is not decoded at all).
 
 Speeds themselves live in bench/ (bench/profile_scans.py, bench/RESULTS_speed.md).
 """
@@ -211,6 +212,7 @@ def test_components_past_16_bits_get_32_bit_labels():
 
 def test_rereads_decode_a_page_once_and_read_as_a_fresh_reader(monkeypatch, upright_page):
     page = upright_page
+    monkeypatch.setattr(reread, "RAW_BYTES", 0)  # every page PNG-compressed, as past the budget
     keeper = reread.PageReader()
     keeper.keep(1, page.clean, page.scale)
     cells = [c.box for c in page.tables[0].cells if c.box[2] - c.box[0] > 40][:3]
