@@ -7,7 +7,13 @@ Three phases, each writing into --work (default /tmp/quantize_mixed):
 
     .venv/bin/python bench/quantize_mixed.py capture   # packed strips of three sets of scans
     .venv/bin/python bench/quantize_mixed.py build     # the variants (calibrated on `calib`)
-    .venv/bin/python bench/quantize_mixed.py measure   # time and readings per variant
+    .venv/bin/python bench/quantize_mixed.py dynamic   # the 1×1 Convs as dynamic int8 MatMuls
+    .venv/bin/python bench/quantize_mixed.py measure --report static.json \
+        --models st_last=last.percentile.onnx dyn_last=last.dynamic.onnx   # time and readings
+    .venv/bin/python bench/quantize_mixed.py table --report static.json --examples st_last
+
+Result (bench/RESULTS_speed.md, "Scan path, round 5"): no variant reads the same; the ones
+fast enough (≤ 0.75 of float's time) move 3–4 % of the crops of scans outside the gate.
 
 Sets of scans (their strips are captured as the pipeline packs them, float model, 1 thread):
 - `gate`: the accuracy gate's files (bench/scan_snapshot.py's 35). Never used to calibrate.
@@ -77,6 +83,7 @@ VARIANTS: dict[str, list[str] | None] = {  # None: every Conv
     "all_conv": None,
 }
 NUMBER = re.compile(r"\d")
+NUMERIC = re.compile(r"[\d.,%+\-]+")
 
 
 def build_set(name: str, spec: tuple, out: Path) -> list[Path]:
@@ -309,13 +316,17 @@ def measure(work: Path, models: dict[str, Path], sets: list[str], limit: int) ->
     return report
 
 
-def differing(ref: list, got: list, field: int) -> tuple[int, int, int]:
+def differing(ref: list, got: list, field: int) -> tuple[int, int, int, int]:
     """Crops read differently (text `field`: 0 raw, 2 as the cell uses it), of which
-    confident (least sure glyph ≥ 0.9 in the variant's reading) and with a digit."""
-    diff = [(a, b) for a, b in zip(ref, got, strict=True) if a[field] != b[field]]
-    confident = sum(b[1] >= 0.9 for _, b in diff)
-    digits = sum(bool(NUMBER.search(a[field]) or NUMBER.search(b[field])) for a, b in diff)
-    return len(diff), confident, digits
+    confident (least sure glyph ≥ 0.9 in the variant's reading), with a digit on either
+    side, and numbers (either side only digits, `.`, `,`, `%`, signs)."""
+    diff = [
+        (a[field], b[field], b[1]) for a, b in zip(ref, got, strict=True) if a[field] != b[field]
+    ]
+    confident = sum(least >= 0.9 for _, _, least in diff)
+    digits = sum(bool(NUMBER.search(a) or NUMBER.search(b)) for a, b, _ in diff)
+    numbers = sum(bool(NUMERIC.fullmatch(a) or NUMERIC.fullmatch(b)) for a, b, _ in diff)
+    return len(diff), confident, digits, numbers
 
 
 def table(report: dict) -> None:
@@ -324,16 +335,16 @@ def table(report: dict) -> None:
         base = entry["cpu"]["float"]
         print(f"\n{set_name}: {entry['strips']} strips, {len(ref)} crops")
         print(
-            "| model | CPU s | × float | differing raw: crops, confident, digit "
-            "| as cells use them: crops, confident, digit |"
+            "| model | CPU s | × float | differing raw: crops, confident, digit, number "
+            "| as cells use them: crops, confident, digit, number |"
         )
         print("|---|---|---|---|---|")
         for name, got in entry["read"].items():
             raw, cells = differing(ref, got, 0), differing(ref, got, 2)
             print(
                 f"| {name} | {entry['cpu'][name]:.1f} | {entry['cpu'][name] / base:.2f} "
-                f"| {raw[0]} ({100 * raw[0] / max(len(ref), 1):.1f} %), {raw[1]}, {raw[2]} "
-                f"| {cells[0]}, {cells[1]}, {cells[2]} |"
+                f"| {raw[0]} ({100 * raw[0] / max(len(ref), 1):.1f} %), {raw[1]}, {raw[2]}, "
+                f"{raw[3]} | {', '.join(map(str, cells))} |"
             )
 
 
@@ -378,7 +389,8 @@ def main() -> None:
             build_dynamic(work, name)
     elif args.phase == "measure":
         models = {"float": recmodel.model_path(recognize.model_files()["rec"])}
-        models |= {m.split("=")[0]: Path(m.split("=")[1]) for m in args.models}
+        # NAME=FILE, FILE relative to --work (the variants are built there)
+        models |= {m.split("=")[0]: work / m.split("=")[1] for m in args.models}
         report = measure(work, models, [s for s in args.sets if s != "calib"], args.limit)
         (work / args.report).write_text(json.dumps(report, ensure_ascii=False))
         table(report)
