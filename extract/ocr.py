@@ -21,21 +21,24 @@ import numpy as np
 import pypdfium2
 
 from perfaudit.extract import grid, imageprep
+from perfaudit.extract.celllines import (
+    CellLines,
+    cell_lines,
+    crop,
+    ink_box,
+    inset,
+    sub,
+    table_boxes,
+)
 from perfaudit.extract.cells import row_bbox
 from perfaudit.extract.ocrtext import MIN_SCORE, is_dash, placeholder, read_lines, verdict
-from perfaudit.extract.recognize import Reading, reading, recognize
 from perfaudit.extract.render import render_pdf_page
 from perfaudit.extract.reread import PageReader
+from perfaudit.extract.upright import read_upright, upright_quarters
 from perfaudit.model import BBox, Cell, Item, Row, TextLine
 
 RETRY_SCORE = 0.9  # a cell read line by line below this is read again with the detector
 PAD_PT = 4.0  # white margin around a crop for the detector, which misses text at edges
-PROBE_CELLS = 6  # cells read to tell the page's orientation
-# the quick upright check reads no more text than this, in em² of ink box (≈ characters):
-# the cells with the most ink are paragraphs, ~4000 recognizer columns where ~1500 tell
-PROBE_EMS = 48.0
-UPRIGHT_SCORE = 0.85  # mean probe score above which the page is taken as upright
-BODY_PT = 10.5  # 五号, the usual body size, when a page gives nothing to measure
 DASH_SCORE = 0.95  # a lone dash placeholder, identified by its width
 KEEP_SHARE = 0.8  # the careful reading replaces the fast one only if it is about as long
 STRUCK_SCORE = 0.8  # a cell a pen stroke was removed from: below the policy's 0.85
@@ -45,34 +48,6 @@ RULE_BAND_PT = 2.5
 
 
 # ---------------------------------------------------------- page → layers ---
-
-
-@dataclass
-class CellLines:
-    """A table's cells made ready to read the fast way: ink boxes, line height, line crops.
-
-    The crops of all cells are packed for the recognizer once (recognize.Reading) and read
-    strip by strip as asked: the orientation check reads the strips holding a few cells'
-    lines first, and the table's reading reads the rest, so no line is read twice and every
-    line reads as in one pass.
-    """
-
-    inks: dict[int, grid.PxBox]  # cell index → its ink box (cells with ink only)
-    em: float  # the table's text line height
-    crops: dict[int, list[np.ndarray]]  # cell index → line crops (cells split by projection)
-    packed: Reading | None = None
-
-    def lines(self, cells: list[int] | None = None) -> dict[int, list[tuple[str, float]]]:
-        """(text, score) of each line of these cells (of every cell when None)."""
-        if self.packed is None:
-            self.packed = reading([c for crops in self.crops.values() for c in crops])
-        spans, start = {}, 0
-        for k, crops in self.crops.items():
-            spans[k] = range(start, start + len(crops))
-            start += len(crops)
-        keys = list(self.crops) if cells is None else cells
-        reads = iter(self.packed.read([i for k in keys for i in spans[k]]))
-        return {k: [next(reads) for _ in spans[k]] for k in keys}
 
 
 @dataclass
@@ -127,8 +102,11 @@ def prepare_page(image: np.ndarray, scale: float) -> PreparedPage:
     gray = imageprep.rotate(gray, angle)
     text_ink, clean, tables = layers(gray, scale)
     page = _without_pen(gray, text_ink, clean, tables, scale, angle, 0)
-    page.lines = {t: cell_lines(page, table_boxes(table)) for t, table in enumerate(tables)}
-    if read_upright(page):
+    page.lines = {
+        t: cell_lines(page.text_ink, page.clean, table_boxes(table), scale)
+        for t, table in enumerate(tables)
+    }
+    if read_upright(page.lines, page.text_ink, scale):
         return page
     quarters = upright_quarters(clean, text_ink, tables, scale, quick=False)
     if not quarters:
@@ -151,211 +129,6 @@ def _without_pen(
     return PreparedPage(gray, text_ink, clean, tables, scale, angle, quarters, struck)
 
 
-def read_upright(page: PreparedPage) -> bool:
-    """True when the page's probe cells, about PROBE_EMS characters of them, read cleanly
-    as they stand. They are read from the crops (and strips) their tables' reading uses."""
-    keys = [
-        (t, k)
-        for t, lines in page.lines.items()
-        for k, box in lines.inks.items()
-        if k in lines.crops and _small(box, page.text_ink)
-    ]
-    # the cells holding most text, as the four-turn probe picks them
-    ink = {
-        key: int(np.count_nonzero(_sub(page.text_ink, page.lines[key[0]].inks[key[1]])))
-        for key in keys
-    }
-    keys = sorted(keys, key=lambda key: -ink[key])[:PROBE_CELLS]
-    boxes = [page.lines[t].inks[k] for t, k in keys]
-    few = keys[: len(within_budget(boxes, estimate_em(page.text_ink, boxes, page.scale)))]
-    reads = []
-    for t in sorted({t for t, _ in few}):
-        for lines in page.lines[t].lines([k for u, k in few if u == t]).values():
-            reads += lines
-    return reads_cleanly(reads)
-
-
-def _small(box: grid.PxBox, page: np.ndarray) -> bool:
-    """A box under 2 % of the page: a paragraph-sized cell would make the probe slow."""
-    return (box[2] - box[0]) * (box[3] - box[1]) < 0.02 * page.size
-
-
-# ------------------------------------------------------------ orientation ---
-
-
-def upright_quarters(
-    clean: np.ndarray,
-    text_ink: np.ndarray,
-    tables: list[grid.Table],
-    scale: float,
-    quick: bool = True,
-) -> int:
-    """Quarter turns (counter-clockwise) that make the page upright, judged by OCR.
-
-    Rules look the same in every orientation, text does not. Upside down, a
-    line reads as nothing or nonsense; sideways, each band of the projection
-    holds one turned character, which the recognizer may still read, but a
-    cell yields a fraction of its characters. So the winner is the turn that
-    reads the most characters, weighted by score, unless one reads cleanly
-    first (upright, then upside down, then the two sideways turns), so an
-    upright page costs one recognizer run on a few cells.
-
-    Most pages are upright: with `quick`, the first few probe cells, about
-    PROBE_EMS characters, are read upright first, and only when they do not
-    read cleanly do all probe cells go through the turns (prepare_page makes
-    that check itself, on the crops it goes on to read: read_upright).
-    """
-    cells = probe_cells(text_ink, tables, scale)
-    if not cells:
-        return 0
-    em = estimate_em(text_ink, cells, scale)
-    few = within_budget(cells, em)
-    if quick and len(few) < len(cells):
-        if reads_cleanly(recognize(probe_crops(clean, text_ink, few, em))):
-            return 0
-    yields: dict[int, float] = {}
-    for quarters in (0, 2, 1, 3):
-        reads = recognize(probe_crops(clean, text_ink, cells, em, quarters))
-        if reads_cleanly(reads):
-            return quarters
-        yields[quarters] = sum(len(t) * s for t, s in reads)
-    return max(yields, key=lambda q: yields[q])
-
-
-def probe_crops(
-    clean: np.ndarray, text_ink: np.ndarray, cells: list[grid.PxBox], em: float, quarters: int = 0
-) -> list[np.ndarray]:
-    """Line crops of the probe cells, turned by `quarters`."""
-    return [
-        c
-        for box in cells
-        for c in line_crops(
-            imageprep.rotate_quarter(_sub(clean, box), quarters),
-            imageprep.rotate_quarter(_sub(text_ink, box), quarters),
-            em,
-        )
-    ]
-
-
-def within_budget(boxes: list[grid.PxBox], em: float) -> list[grid.PxBox]:
-    """The first boxes, up to about PROBE_EMS characters of ink box (at least one box)."""
-    out: list[grid.PxBox] = []
-    area = 0.0
-    for box in boxes:
-        if out and area >= PROBE_EMS:
-            break
-        out.append(box)
-        area += (box[2] - box[0]) * (box[3] - box[1]) / (em * em)
-    return out
-
-
-def reads_cleanly(reads: list[tuple[str, float]]) -> bool:
-    """Lines that all read, with a high mean score and more than a character each."""
-    if not reads:
-        return False
-    chars = sum(len(t) for t, _ in reads)
-    empty = sum(1 for t, s in reads if not t or s < MIN_SCORE)
-    score = sum(s * len(t) for t, s in reads) / chars if chars else 0.0
-    return score >= UPRIGHT_SCORE and empty <= 0.1 * len(reads) and chars >= 2 * len(reads)
-
-
-def probe_cells(text_ink: np.ndarray, tables: list[grid.Table], scale: float) -> list[grid.PxBox]:
-    """Ink boxes of the cells holding most text, none bigger than 2 % of the page."""
-    candidates = []
-    for table in tables:
-        for cell in table.cells:
-            box = ink_box(text_ink, inset(cell.box, scale), scale)
-            if box is not None and _small(box, text_ink):
-                candidates.append((int(np.count_nonzero(_sub(text_ink, box))), box))
-    candidates.sort(key=lambda c: -c[0])
-    return [box for _, box in candidates[:PROBE_CELLS]]
-
-
-# ------------------------------------------------------------------ cells ---
-
-
-def inset(box: grid.PxBox, scale: float) -> grid.PxBox:
-    """The inside of a cell, 1 pt off its rules."""
-    d = grid.px(1.0, scale)
-    x0, y0, x1, y1 = box
-    return (x0 + d, y0 + d, max(x0 + d, x1 - d), max(y0 + d, y1 - d))
-
-
-def ink_box(text_ink: np.ndarray, box: grid.PxBox, scale: float) -> grid.PxBox | None:
-    """Bounding box of the text ink inside `box`, or None when it is empty."""
-    x0, y0, x1, y1 = box
-    sub = text_ink[y0:y1, x0:x1]
-    # a `-` placeholder at 150 dpi is ~7×2 px; anything smaller is scanner dust
-    if sub.size == 0 or cv2.countNonZero(sub) < max(8, round(1.2 * scale * scale)):
-        return None
-    x, y, w, h = cv2.boundingRect(sub)  # OpenCV's: np.nonzero listed every pixel of ink
-    return (x0 + x, y0 + y, x0 + x + w, y0 + y + h)
-
-
-def crop(image: np.ndarray, box: grid.PxBox, pad: int) -> np.ndarray:
-    """The box with a white margin of `pad` pixels."""
-    x0, y0, x1, y1 = box
-    return cv2.copyMakeBorder(
-        image[y0:y1, x0:x1], pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255
-    )
-
-
-def _sub(image: np.ndarray, box: grid.PxBox) -> np.ndarray:
-    return image[box[1] : box[3], box[0] : box[2]]
-
-
-def line_boxes(ink: np.ndarray, em: float) -> list[grid.PxBox]:
-    """Text lines of a cell's ink by horizontal projection: rows of ink between white gaps."""
-    boxes = []
-    for lo, hi in grid.merge_bands(grid.ink_runs(ink, 1), em):
-        cols = grid.ink_runs(ink[lo:hi], 0)
-        boxes.append((cols[0][0], lo, cols[-1][1], hi))
-    return boxes
-
-
-def line_crops(
-    gray: np.ndarray, ink: np.ndarray, em: float, lines: list[grid.PxBox] | None = None
-) -> list[np.ndarray]:
-    """Crops of a cell's text lines (line_boxes of `ink`, or the `lines` already found),
-    each at least one line (em) tall plus a margin.
-
-    The recognizer scales every crop to 48 px high: a `-` or `…` cropped to its
-    own height would come out as a black bar, so short lines keep a full line.
-    """
-    out = []
-    for x0, y0, x1, y1 in line_boxes(ink, em) if lines is None else lines:
-        grow = max(0.0, em - (y1 - y0)) / 2
-        top = round(0.25 * em + grow)
-        bottom = round(0.25 * em + grow)
-        side = round(0.15 * em)
-        part = gray[y0:y1, x0:x1]
-        out.append(
-            cv2.copyMakeBorder(part, top, bottom, side, side, cv2.BORDER_CONSTANT, value=255)
-        )
-    return out
-
-
-def tall_lines(lines: list[grid.PxBox], em: float) -> bool:
-    """A band (of line_boxes) taller than a line: touching lines or a stamp, which
-    projection cannot split."""
-    return any(y1 - y0 > 1.6 * em for _, y0, _, y1 in lines)
-
-
-def estimate_em(text_ink: np.ndarray, inks: list[grid.PxBox], scale: float) -> float:
-    """Typical text line height on the page: the median ink run over the cells.
-
-    Most cells hold single lines of body text, so the median is the body size
-    whatever the font.
-    """
-    heights = [
-        hi - lo
-        for x0, y0, x1, y1 in inks
-        for lo, hi in grid.ink_runs(text_ink[y0:y1, x0:x1], 1)
-        if hi - lo >= 0.3 * BODY_PT * scale
-    ]
-    return float(np.median(heights)) if heights else BODY_PT * scale
-
-
 def read_cell(prepared: PreparedPage, box: grid.PxBox) -> tuple[str, float]:
     """One cell read with the detector on its crop (the careful, slower way)."""
     ink = ink_box(prepared.text_ink, inset(box, prepared.scale), prepared.scale)
@@ -363,27 +136,6 @@ def read_cell(prepared: PreparedPage, box: grid.PxBox) -> tuple[str, float]:
         return "", 1.0
     image = crop(prepared.clean, ink, grid.px(PAD_PT, prepared.scale))
     return verdict([(ln.text, ln.score) for ln in read_lines(image)])
-
-
-def table_boxes(table: grid.Table) -> list[grid.PxBox]:
-    """A table's cell boxes in reading order (row by row; a merged cell once, in its top row)."""
-    return [c.box for row in grid.rows_of(table) for c in row]
-
-
-def cell_lines(prepared: PreparedPage, boxes: list[grid.PxBox]) -> CellLines:
-    """Each cell's ink box, the line height, and the line crops of the cells projection
-    can split (a band taller than a line, touching lines or a stamp, cannot)."""
-    scale = prepared.scale
-    inks = {k: ink_box(prepared.text_ink, inset(b, scale), scale) for k, b in enumerate(boxes)}
-    found = {k: v for k, v in inks.items() if v is not None}
-    em = estimate_em(prepared.text_ink, list(found.values()), scale)
-    lines = {k: line_boxes(_sub(prepared.text_ink, box), em) for k, box in found.items()}
-    crops = {
-        k: line_crops(_sub(prepared.clean, found[k]), _sub(prepared.text_ink, found[k]), em, ln)
-        for k, ln in lines.items()
-        if not tall_lines(ln, em)
-    }
-    return CellLines(found, em, crops)
 
 
 def read_cells(
@@ -397,7 +149,8 @@ def read_cells(
     keeps whichever reading scores better. `lines`: the cells' lines as
     cell_lines made them for these boxes, some perhaps read already.
     """
-    lines = lines if lines is not None else cell_lines(prepared, boxes)
+    if lines is None:
+        lines = cell_lines(prepared.text_ink, prepared.clean, boxes, prepared.scale)
     inks, em = lines.inks, lines.em
     results = {k: verdict(reads) for k, reads in lines.lines().items()}
     for k, box in inks.items():
@@ -413,7 +166,7 @@ def read_cells(
             text, conf = placeholder(text, box[2] - box[0], em), max(conf, DASH_SCORE)
         results[k] = (text, conf)
     for k, box in enumerate(boxes):  # a pen stroke was taken out: what it hid is a doubt
-        if prepared.struck is not None and _sub(prepared.struck, inset(box, prepared.scale)).any():
+        if prepared.struck is not None and sub(prepared.struck, inset(box, prepared.scale)).any():
             text, conf = results.get(k, ("", 1.0))
             results[k] = (text, min(conf, STRUCK_SCORE))
     return [results.get(k, ("", 1.0)) for k in range(len(boxes))]

@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 import pytest
 
-from perfaudit.extract import imageprep, ocr, recognize, reread
+from perfaudit.extract import celllines, imageprep, ocr, recognize, reread, upright
 from perfaudit.extract.render import render_pdf_page
 from perfaudit.extract.rulemasks import components
 
@@ -41,10 +41,10 @@ def test_recognizer_pool_threads_do_not_spin():
 def test_within_budget_stops_near_the_budget_and_keeps_one_box():
     em = 10.0
     line = (0, 0, 200, 10)  # 20 em²
-    assert ocr.within_budget([line] * 6, em) == [line] * 3  # 20, 40, then 60 ≥ 48
+    assert upright.within_budget([line] * 6, em) == [line] * 3  # 20, 40, then 60 ≥ 48
     paragraph = (0, 0, 400, 100)  # 400 em²: one box is still read
-    assert ocr.within_budget([paragraph, line], em) == [paragraph]
-    assert ocr.within_budget([], em) == []
+    assert upright.within_budget([paragraph, line], em) == [paragraph]
+    assert upright.within_budget([], em) == []
 
 
 @pytest.fixture(scope="module")
@@ -62,17 +62,17 @@ def _probe_reads(monkeypatch, clean, text_ink, tables, scale) -> tuple[int, list
         calls.append(len(crops))
         return recognize.recognize(crops, allowed)
 
-    monkeypatch.setattr(ocr, "recognize", counting)
-    return ocr.upright_quarters(clean, text_ink, tables, scale), calls
+    monkeypatch.setattr(upright, "recognize", counting)
+    return upright.upright_quarters(clean, text_ink, tables, scale), calls
 
 
 def test_an_upright_page_is_told_by_a_few_cells(monkeypatch, upright_page):
     page = upright_page
     quarters, calls = _probe_reads(monkeypatch, page.clean, page.text_ink, page.tables, page.scale)
     assert quarters == 0
-    cells = ocr.probe_cells(page.text_ink, page.tables, page.scale)
-    em = ocr.estimate_em(page.text_ink, cells, page.scale)
-    full = len(ocr.probe_crops(page.clean, page.text_ink, cells, em))
+    cells = upright.probe_cells(page.text_ink, page.tables, page.scale)
+    em = celllines.estimate_em(page.text_ink, cells, page.scale)
+    full = len(upright.probe_crops(page.clean, page.text_ink, cells, em))
     assert len(calls) == 1 and calls[0] < full  # one run, on fewer lines than the full probe
 
 
@@ -127,12 +127,14 @@ def _line_crops(page: ocr.PreparedPage) -> list[np.ndarray]:
     """Every line crop of a prepared page's cells, as the fast path cuts them."""
     boxes = [c.box for t in page.tables for c in t.cells]
     inks = [ocr.ink_box(page.text_ink, ocr.inset(b, page.scale), page.scale) for b in boxes]
-    em = ocr.estimate_em(page.text_ink, [b for b in inks if b], page.scale)
+    em = celllines.estimate_em(page.text_ink, [b for b in inks if b], page.scale)
     return [
         c
         for b in inks
         if b is not None
-        for c in ocr.line_crops(ocr._sub(page.clean, b), ocr._sub(page.text_ink, b), em)
+        for c in celllines.line_crops(
+            celllines.sub(page.clean, b), celllines.sub(page.text_ink, b), em
+        )
     ]
 
 
@@ -175,7 +177,7 @@ def test_an_upright_page_reads_no_strip_twice(monkeypatch):
         raise AssertionError("the four-turn probe ran on an upright page")
 
     monkeypatch.setattr(recognize.Recognizer, "read_strip", counting)
-    monkeypatch.setattr(ocr, "probe_crops", no_probe)
+    monkeypatch.setattr(upright, "probe_crops", no_probe)
     page = ocr.prepare_page(image.image, image.scale)
     checked = len(runs)
     assert page.quarters == 0 and checked > 0

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import pytest
 
-from perfaudit.extract import grid, imageprep, ocr, reread, rulemasks
+from perfaudit.extract import celllines, grid, imageprep, ocr, reread, rulemasks
 from perfaudit.extract.gridsettings import DEFAULT, px
 from perfaudit.extract.render import render_pdf_page
 from perfaudit.extract.rulemasks import components
@@ -335,16 +335,21 @@ def test_every_cell_gets_the_same_ink_box_and_line_crops(page):
     inks = [ocr.ink_box(text_ink, b, scale) for b in boxes]
     assert inks == [old_ink_box(text_ink, b, scale) for b in boxes]
     # the recognizer is handed the crops of every cell whose lines are not too tall
-    prepared = ocr.PreparedPage(gray, text_ink, clean, tables, scale, 0.0, 0)
     cells = [c.box for t in tables for c in t.cells]
-    handed = [c for crops in ocr.cell_lines(prepared, cells).crops.values() for c in crops]
+    handed = [
+        c
+        for crops in celllines.cell_lines(text_ink, clean, cells, scale).crops.values()
+        for c in crops
+    ]
     found = [b for b in (old_ink_box(text_ink, ocr.inset(c, scale), scale) for c in cells) if b]
-    em = ocr.estimate_em(text_ink, found, scale)
+    em = celllines.estimate_em(text_ink, found, scale)
     want = [
         crop
         for x0, y0, x1, y1 in found
-        if not any(b - a > 1.6 * em for _, a, _, b in ocr.line_boxes(text_ink[y0:y1, x0:x1], em))
-        for crop in ocr.line_crops(clean[y0:y1, x0:x1], text_ink[y0:y1, x0:x1], em)
+        if not any(
+            b - a > 1.6 * em for _, a, _, b in celllines.line_boxes(text_ink[y0:y1, x0:x1], em)
+        )
+        for crop in celllines.line_crops(clean[y0:y1, x0:x1], text_ink[y0:y1, x0:x1], em)
     ]
     assert len(handed) == len(want) > 20
     assert all(same(a, b) for a, b in zip(handed, want, strict=True))

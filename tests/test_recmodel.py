@@ -14,7 +14,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from perfaudit.extract import ocr, recmodel, recognize
+from perfaudit.extract import celllines, ocr, recmodel, recognize, upright
 from perfaudit.extract.render import render_pdf_page
 
 from conftest import SAMPLES
@@ -40,9 +40,9 @@ def strips() -> list[np.ndarray]:
     """Model inputs packed from the text lines of a real scanned page (seed_3, 200 dpi)."""
     page = render_pdf_page(SAMPLES / "scans" / "seed_3_qita_renyuan_jingfei_200dpi.pdf", 0)
     text_ink, clean, tables = ocr.layers(ocr.imageprep.to_gray(page.image), page.scale)
-    cells = ocr.probe_cells(text_ink, tables, page.scale)
-    em = ocr.estimate_em(text_ink, cells, page.scale)
-    crops = ocr.probe_crops(clean, text_ink, cells, em)
+    cells = upright.probe_cells(text_ink, tables, page.scale)
+    em = celllines.estimate_em(text_ink, cells, page.scale)
+    crops = upright.probe_crops(clean, text_ink, cells, em)
     packed = recognize.pack([recognize.to_input(c) for c in crops])
     assert packed and len(packed[0].spans) >= 5
     first = packed[0].image
