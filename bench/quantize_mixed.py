@@ -132,25 +132,11 @@ def fused_float(work: Path) -> Path:
     """The pipeline's model (Gemm output layer) at opset 17 with onnxruntime's Gelu and
     LayerNorm fusions saved, so the quantizer's Q/DQ pairs do not split a Gelu
     (bench/quantize_rec.py says why)."""
-    import onnx
-    import onnxruntime as ort
-    from onnx import version_converter
+    from quantize_rec import fuse_for_quantization
 
     out = work / "fused.onnx"
-    if out.is_file():
-        return out
-    src = recmodel.model_path(recognize.model_files()["rec"])
-    opset17 = work / "rec17.onnx"
-    onnx.save(version_converter.convert_version(onnx.load(str(src)), 17), str(opset17))
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
-    options.optimized_model_filepath = str(out)
-    keep_plain = ["ConvActivationFusion", "ConvAddActivationFusion", "ConvAddFusion"]
-    keep_plain += ["ConvMulFusion", "ConvBNFusion", "MatMulAddFusion", "MatMulScaleFusion"]
-    keep_plain += ["GemmActivationFusion", "NchwcTransformer", "TransposeOptimizer"]
-    ort.InferenceSession(
-        str(opset17), options, ["CPUExecutionProvider"], disabled_optimizers=keep_plain
-    )
+    if not out.is_file():
+        fuse_for_quantization(recmodel.model_path(recognize.model_files()["rec"]), out, work)
     return out
 
 

@@ -34,6 +34,26 @@ CALIBRATION = [
 ]
 
 
+def fuse_for_quantization(src: Path, out: Path, work: Path) -> None:
+    """`src` at opset 17 with onnxruntime's Gelu/LayerNorm-type fusions, written to `out`:
+    plain Convs kept (the quantizer's unit) and the layout portable."""
+    import onnx
+    import onnxruntime as ort
+    from onnx import version_converter
+
+    opset17 = work / "rec17.onnx"
+    onnx.save(version_converter.convert_version(onnx.load(str(src)), 17), str(opset17))
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    options.optimized_model_filepath = str(out)
+    keep_plain = ["ConvActivationFusion", "ConvAddActivationFusion", "ConvAddFusion"]
+    keep_plain += ["ConvMulFusion", "ConvBNFusion", "MatMulAddFusion", "MatMulScaleFusion"]
+    keep_plain += ["GemmActivationFusion", "NchwcTransformer", "TransposeOptimizer"]
+    ort.InferenceSession(
+        str(opset17), options, ["CPUExecutionProvider"], disabled_optimizers=keep_plain
+    )
+
+
 def calibration_strips() -> list[np.ndarray]:
     """The packed strips (1×3×48×W) the recognizer is given for the calibration files."""
     from perfaudit.extract import recognize
@@ -64,9 +84,6 @@ def calibration_strips() -> list[np.ndarray]:
 
 
 def build(out: Path, percentile: float = 99.999) -> None:
-    import onnx
-    import onnxruntime as ort
-    from onnx import version_converter
     from onnxruntime.quantization import (
         CalibrationDataReader,
         CalibrationMethod,
@@ -88,20 +105,8 @@ def build(out: Path, percentile: float = 99.999) -> None:
             return None if x is None else {"x": x}
 
     with tempfile.TemporaryDirectory() as tmp:
-        opset17 = Path(tmp) / "rec17.onnx"
         fused = Path(tmp) / "fused.onnx"
-        model = onnx.load(str(recognize.model_files()["rec"]))
-        onnx.save(version_converter.convert_version(model, 17), str(opset17))
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
-        options.optimized_model_filepath = str(fused)
-        # keep plain Convs (the quantizer's unit) and the layout portable: only Gelu/LayerNorm-type fusions
-        keep_plain = ["ConvActivationFusion", "ConvAddActivationFusion", "ConvAddFusion"]
-        keep_plain += ["ConvMulFusion", "ConvBNFusion", "MatMulAddFusion", "MatMulScaleFusion"]
-        keep_plain += ["GemmActivationFusion", "NchwcTransformer", "TransposeOptimizer"]
-        ort.InferenceSession(
-            str(opset17), options, ["CPUExecutionProvider"], disabled_optimizers=keep_plain
-        )
+        fuse_for_quantization(recognize.model_files()["rec"], fused, Path(tmp))
         quantize_static(
             str(fused),
             str(out),
