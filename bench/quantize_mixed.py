@@ -143,12 +143,12 @@ def fused_float(work: Path) -> Path:
 def build(work: Path, names: list[str], method: str, percentile: float) -> None:
     import onnx
     from onnxruntime.quantization import (
-        CalibrationDataReader,
         CalibrationMethod,
         QuantFormat,
         QuantType,
         quantize_static,
     )
+    from quantize_rec import calibration_reader
 
     fused = fused_float(work)
     strips = pickle.loads((work / "calib.pkl").read_bytes())
@@ -161,14 +161,6 @@ def build(work: Path, names: list[str], method: str, percentile: float) -> None:
         gray[:, : s["gray"].shape[1]] = s["gray"]
         inputs.append(to_model_input(gray))
 
-    class Reader(CalibrationDataReader):
-        def __init__(self) -> None:
-            self.left = iter(inputs)
-
-        def get_next(self) -> dict | None:
-            x = next(self.left, None)
-            return None if x is None else {"x": x}
-
     convs = [n.name for n in onnx.load(str(fused)).graph.node if n.op_type == "Conv"]
     calib = {"minmax": CalibrationMethod.MinMax, "percentile": CalibrationMethod.Percentile}
     for name in names:
@@ -178,7 +170,7 @@ def build(work: Path, names: list[str], method: str, percentile: float) -> None:
         quantize_static(
             str(fused),
             str(out),
-            Reader(),
+            calibration_reader(inputs),
             quant_format=QuantFormat.QDQ,
             op_types_to_quantize=["Conv"],
             nodes_to_quantize=nodes,

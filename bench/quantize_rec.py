@@ -34,6 +34,21 @@ CALIBRATION = [
 ]
 
 
+def calibration_reader(inputs: list):
+    """onnxruntime's calibration reader over model inputs (1×3×48×W float arrays)."""
+    from onnxruntime.quantization import CalibrationDataReader
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.left = iter(inputs)
+
+        def get_next(self) -> dict | None:
+            x = next(self.left, None)
+            return None if x is None else {"x": x}
+
+    return Reader()
+
+
 def fuse_for_quantization(src: Path, out: Path, work: Path) -> None:
     """`src` at opset 17 with onnxruntime's Gelu/LayerNorm-type fusions, written to `out`:
     plain Convs kept (the quantizer's unit) and the layout portable."""
@@ -85,7 +100,6 @@ def calibration_strips() -> list[np.ndarray]:
 
 def build(out: Path, percentile: float = 99.999) -> None:
     from onnxruntime.quantization import (
-        CalibrationDataReader,
         CalibrationMethod,
         QuantFormat,
         QuantType,
@@ -96,21 +110,13 @@ def build(out: Path, percentile: float = 99.999) -> None:
 
     strips = calibration_strips()
 
-    class Reader(CalibrationDataReader):
-        def __init__(self) -> None:
-            self.left = iter(strips)
-
-        def get_next(self) -> dict | None:
-            x = next(self.left, None)
-            return None if x is None else {"x": x}
-
     with tempfile.TemporaryDirectory() as tmp:
         fused = Path(tmp) / "fused.onnx"
         fuse_for_quantization(recognize.model_files()["rec"], fused, Path(tmp))
         quantize_static(
             str(fused),
             str(out),
-            Reader(),
+            calibration_reader(strips),
             quant_format=QuantFormat.QDQ,
             op_types_to_quantize=["Conv"],
             per_channel=True,
