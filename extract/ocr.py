@@ -144,7 +144,7 @@ def read_cells(
     """Text and confidence of every cell box.
 
     Fast path: split each cell into lines by projection and recognize all
-    lines of the page together. A cell whose lines look wrong (a band taller
+    lines of the table together. A cell whose lines look wrong (a band taller
     than a line) or read poorly goes through the detector on its own crop and
     keeps whichever reading scores better. `lines`: the cells' lines as
     cell_lines made them for these boxes, some perhaps read already.
