@@ -102,7 +102,8 @@ def capture(paths: list[Path]) -> list[dict]:
     from scan_snapshot import read
 
     strips: list[dict] = []
-    call = recognize.Recognizer.__call__
+    # every read packs its crops through Recognizer.reading (tables, checks, re-reads)
+    call = recognize.Recognizer.reading
 
     def spy(self, crops, allowed=None):
         for s in recognize.pack([recognize.to_input(c) for c in crops]):
@@ -112,14 +113,14 @@ def capture(paths: list[Path]) -> list[dict]:
         return call(self, crops, allowed)
 
     current = [""]
-    recognize.Recognizer.__call__ = spy
+    recognize.Recognizer.reading = spy
     try:
         for path in paths:
             current[0] = path.name
             read(path)
             print(f"  {path.name}: {len(strips)} strips so far", flush=True)
     finally:
-        recognize.Recognizer.__call__ = call
+        recognize.Recognizer.reading = call
     return strips
 
 

@@ -108,7 +108,7 @@ def prepare_page(image: np.ndarray, scale: float) -> PreparedPage:
     }
     if read_upright(page.lines, page.text_ink, scale):
         return page
-    quarters = upright_quarters(clean, text_ink, tables, scale, quick=False)
+    quarters = upright_quarters(clean, text_ink, tables, scale)
     if not quarters:
         return page
     gray = imageprep.rotate_quarter(gray, quarters)

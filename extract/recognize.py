@@ -328,7 +328,7 @@ def recognizer() -> Recognizer:
 
 def recognize(crops: list[np.ndarray], allowed: str | None = None) -> list[tuple[str, float]]:
     """(text, score) of each single-line crop, gray or BGR; `allowed` limits the characters."""
-    return recognizer()(crops, allowed) if crops else []
+    return reading(crops, allowed).read()
 
 
 def reading(crops: list[np.ndarray], allowed: str | None = None) -> Reading:

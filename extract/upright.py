@@ -7,6 +7,8 @@ crops the page's reading then uses); otherwise every turn is tried (upright_quar
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import numpy as np
 
 from perfaudit.extract import grid, imageprep
@@ -20,20 +22,15 @@ PROBE_CELLS = 6  # cells read to tell the page's orientation
 PROBE_EMS = 48.0
 UPRIGHT_SCORE = 0.85  # mean probe score above which the page is taken as upright
 
+Key = TypeVar("Key")
+
 
 def read_upright(lines: dict[int, CellLines], text_ink: np.ndarray, scale: float) -> bool:
     """True when the page's probe cells, about PROBE_EMS characters of them, read cleanly
     as they stand. They are read from the crops (and strips) their tables' reading uses."""
-    keys = [
-        (t, k)
-        for t, table in lines.items()
-        for k, box in table.inks.items()
-        if k in table.crops and small(box, text_ink)
-    ]
-    # the cells holding most text, as the four-turn probe picks them
-    ink = {key: int(np.count_nonzero(sub(text_ink, lines[key[0]].inks[key[1]]))) for key in keys}
-    keys = sorted(keys, key=lambda key: -ink[key])[:PROBE_CELLS]
-    boxes = [lines[t].inks[k] for t, k in keys]
+    readable = {(t, k): table.inks[k] for t, table in lines.items() for k in table.crops}
+    keys = inkiest(text_ink, readable)
+    boxes = [readable[key] for key in keys]
     few = keys[: len(within_budget(boxes, estimate_em(text_ink, boxes, scale)))]
     reads = []
     for t in sorted({t for t, _ in few}):
@@ -42,9 +39,15 @@ def read_upright(lines: dict[int, CellLines], text_ink: np.ndarray, scale: float
     return reads_cleanly(reads)
 
 
-def small(box: grid.PxBox, page: np.ndarray) -> bool:
-    """A box under 2 % of the page: a paragraph-sized cell would make the probe slow."""
-    return (box[2] - box[0]) * (box[3] - box[1]) < 0.02 * page.size
+def inkiest(text_ink: np.ndarray, boxes: dict[Key, grid.PxBox]) -> list[Key]:
+    """The PROBE_CELLS ink boxes holding most text, none bigger than 2 % of the page
+    (a paragraph-sized cell would make the probe slow)."""
+    ink = {
+        key: int(np.count_nonzero(sub(text_ink, box)))
+        for key, box in boxes.items()
+        if (box[2] - box[0]) * (box[3] - box[1]) < 0.02 * text_ink.size
+    }
+    return sorted(ink, key=lambda key: -ink[key])[:PROBE_CELLS]
 
 
 def upright_quarters(
@@ -52,7 +55,6 @@ def upright_quarters(
     text_ink: np.ndarray,
     tables: list[grid.Table],
     scale: float,
-    quick: bool = True,
 ) -> int:
     """Quarter turns (counter-clockwise) that make the page upright, judged by OCR.
 
@@ -61,22 +63,15 @@ def upright_quarters(
     holds one turned character, which the recognizer may still read, but a
     cell yields a fraction of its characters. So the winner is the turn that
     reads the most characters, weighted by score, unless one reads cleanly
-    first (upright, then upside down, then the two sideways turns), so an
-    upright page costs one recognizer run on a few cells.
+    first (upright, then upside down, then the two sideways turns).
 
-    Most pages are upright: with `quick`, the first few probe cells, about
-    PROBE_EMS characters, are read upright first, and only when they do not
-    read cleanly do all probe cells go through the turns (prepare_page makes
-    that check itself, on the crops it goes on to read: read_upright).
+    Most pages are upright, and are told so before this runs by read_upright,
+    on the crops the page's reading goes on to use.
     """
     cells = probe_cells(text_ink, tables, scale)
     if not cells:
         return 0
     em = estimate_em(text_ink, cells, scale)
-    few = within_budget(cells, em)
-    if quick and len(few) < len(cells):
-        if reads_cleanly(recognize(probe_crops(clean, text_ink, few, em))):
-            return 0
     yields: dict[int, float] = {}
     for quarters in (0, 2, 1, 3):
         reads = recognize(probe_crops(clean, text_ink, cells, em, quarters))
@@ -125,11 +120,6 @@ def reads_cleanly(reads: list[tuple[str, float]]) -> bool:
 
 def probe_cells(text_ink: np.ndarray, tables: list[grid.Table], scale: float) -> list[grid.PxBox]:
     """Ink boxes of the cells holding most text, none bigger than 2 % of the page."""
-    candidates = []
-    for table in tables:
-        for cell in table.cells:
-            box = ink_box(text_ink, inset(cell.box, scale), scale)
-            if box is not None and small(box, text_ink):
-                candidates.append((int(np.count_nonzero(sub(text_ink, box))), box))
-    candidates.sort(key=lambda c: -c[0])
-    return [box for _, box in candidates[:PROBE_CELLS]]
+    found = (ink_box(text_ink, inset(cell.box, scale), scale) for t in tables for cell in t.cells)
+    boxes = dict(enumerate(box for box in found if box is not None))
+    return [boxes[k] for k in inkiest(text_ink, boxes)]

@@ -169,14 +169,14 @@ def same(a: list[tuple[str, float]], b: list[tuple[str, float]]) -> bool:
 def fax_calls():
     """Every recognizer call reading the 150 dpi fax through the pipeline: (crops, allowed)."""
     calls: list[tuple[list[np.ndarray], str | None]] = []
-    plain = recognize.Recognizer.__call__
+    plain = recognize.Recognizer.reading  # every read goes through it (tables, checks, re-reads)
 
     def spy(self, crops, allowed=None):
         calls.append((list(crops), allowed))
         return plain(self, crops, allowed)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(recognize.Recognizer, "__call__", spy)
+        mp.setattr(recognize.Recognizer, "reading", spy)
         process_file(FAX_150)
     return calls
 

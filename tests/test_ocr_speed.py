@@ -66,23 +66,36 @@ def _probe_reads(monkeypatch, clean, text_ink, tables, scale) -> tuple[int, list
     return upright.upright_quarters(clean, text_ink, tables, scale), calls
 
 
+def _cell_lines(text_ink, clean, tables, scale) -> dict[int, celllines.CellLines]:
+    """Every table's cells cut into line crops, nothing read yet (as prepare_page starts)."""
+    return {
+        t: celllines.cell_lines(text_ink, clean, celllines.table_boxes(table), scale)
+        for t, table in enumerate(tables)
+    }
+
+
 def test_an_upright_page_is_told_by_a_few_cells(monkeypatch, upright_page):
+    """The check reads a few of the tables' strips; the four-turn probe never runs."""
     page = upright_page
-    quarters, calls = _probe_reads(monkeypatch, page.clean, page.text_ink, page.tables, page.scale)
-    assert quarters == 0
-    cells = upright.probe_cells(page.text_ink, page.tables, page.scale)
-    em = celllines.estimate_em(page.text_ink, cells, page.scale)
-    full = len(upright.probe_crops(page.clean, page.text_ink, cells, em))
-    assert len(calls) == 1 and calls[0] < full  # one run, on fewer lines than the full probe
+    lines = _cell_lines(page.text_ink, page.clean, page.tables, page.scale)
+    calls: list[int] = []
+    monkeypatch.setattr(upright, "recognize", lambda crops, allowed=None: calls.append(1))
+    assert upright.read_upright(lines, page.text_ink, page.scale)
+    read = sum(len(ln.packed.done) for ln in lines.values() if ln.packed is not None)
+    for ln in lines.values():
+        ln.lines()
+    total = sum(len(ln.packed.strips) for ln in lines.values())
+    assert 0 < read < total and not calls  # a few strips, on fewer lines than the tables hold
 
 
 def test_a_page_that_does_not_read_cleanly_gets_every_turn(monkeypatch, upright_page):
     """The quick check failing (a page upside down) falls back to the four-turn probe."""
     scale = upright_page.scale
     text_ink, clean, tables = ocr.layers(ocr.imageprep.rotate_quarter(upright_page.gray, 2), scale)
+    assert not upright.read_upright(_cell_lines(text_ink, clean, tables, scale), text_ink, scale)
     quarters, calls = _probe_reads(monkeypatch, clean, text_ink, tables, scale)
     assert quarters == 2
-    assert len(calls) == 3  # quick upright check, full upright probe, upside down: clean
+    assert len(calls) == 2  # full upright probe, upside down: clean
 
 
 def test_the_driver_imports_the_ocr_modules_before_forking(tmp_path):
